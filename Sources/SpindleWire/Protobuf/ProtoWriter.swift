@@ -1,0 +1,72 @@
+/// Forward writes into a buffer whose exact size was computed beforehand.
+///
+/// Hot path: the encoder sizes every message first, allocates the output once and
+/// writes each byte exactly once; there is no growth, no back-patching of lengths and no
+/// copy at the end. All writes are unchecked; the size pass is what keeps them in bounds,
+/// and `OTLPProtobuf.encode` traps in debug builds if the two disagree.
+struct ProtoWriter {
+    let base: UnsafeMutableRawPointer
+    var position: Int = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = UnsafeMutableRawPointer(buffer.baseAddress!)
+    }
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        base.storeBytes(of: value, toByteOffset: position, as: UInt8.self)
+        position += 1
+    }
+
+    @inline(__always)
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            byte(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        byte(UInt8(truncatingIfNeeded: value))
+    }
+
+    @inline(__always)
+    mutating func fixed64(_ value: UInt64) {
+        base.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt64.self)
+        position += 8
+    }
+
+    @inline(__always)
+    mutating func fixed32(_ value: UInt32) {
+        base.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt32.self)
+        position += 4
+    }
+
+    @inline(__always)
+    mutating func bytes(_ source: UnsafeRawPointer, count: Int) {
+        if count > 0 { (base + position).copyMemory(from: source, byteCount: count) }
+        position += count
+    }
+
+    /// A length-delimited field holding `count` bytes from `source`.
+    @inline(__always)
+    mutating func lengthDelimited(tag: UInt8, _ source: UnsafeRawPointer, count: Int) {
+        byte(tag)
+        varint(UInt64(count))
+        bytes(source, count: count)
+    }
+}
+
+/// Sizes of protobuf encodings.
+enum ProtoSize {
+    @inline(__always)
+    static func varint(_ value: UInt64) -> Int {
+        // 1 byte per started group of 7 bits; 0 takes one byte.
+        let bits = 64 - (value | 1).leadingZeroBitCount
+        return (bits + 6) / 7
+    }
+
+    /// Tag (one byte for every OTLP field below 16), length prefix and payload.
+    @inline(__always)
+    static func lengthDelimited(_ count: Int) -> Int {
+        1 + varint(UInt64(count)) + count
+    }
+}
