@@ -107,7 +107,7 @@ public struct ByteRef: Hashable, Sendable {
         self.count = count
     }
 
-    public static let empty = ByteRef(offset: 0, count: 0)
+    @inlinable public static var empty: ByteRef { ByteRef(offset: 0, count: 0) }
 
     @inlinable
     public var range: Range<Int> { Int(offset)..<(Int(offset) + Int(count)) }
@@ -124,7 +124,7 @@ public struct TableRange: Hashable, Sendable {
         self.count = count
     }
 
-    public static let empty = TableRange(start: 0, count: 0)
+    @inlinable public static var empty: TableRange { TableRange(start: 0, count: 0) }
 
     @inlinable
     public var indices: Range<Int> { Int(start)..<(Int(start) + Int(count)) }
@@ -150,7 +150,7 @@ public struct ValueSlot: Hashable, Sendable {
         self.payload = payload
     }
 
-    public static let empty = ValueSlot(kind: .empty, payload: 0)
+    @inlinable public static var empty: ValueSlot { ValueSlot(kind: .empty, payload: 0) }
 
     @inlinable
     public static func string(_ ref: ByteRef) -> ValueSlot {

@@ -7,12 +7,12 @@ public struct SpanKind: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unspecified = SpanKind(rawValue: 0)
-    public static let `internal` = SpanKind(rawValue: 1)
-    public static let server = SpanKind(rawValue: 2)
-    public static let client = SpanKind(rawValue: 3)
-    public static let producer = SpanKind(rawValue: 4)
-    public static let consumer = SpanKind(rawValue: 5)
+    @inlinable public static var unspecified: SpanKind { SpanKind(rawValue: 0) }
+    @inlinable public static var `internal`: SpanKind { SpanKind(rawValue: 1) }
+    @inlinable public static var server: SpanKind { SpanKind(rawValue: 2) }
+    @inlinable public static var client: SpanKind { SpanKind(rawValue: 3) }
+    @inlinable public static var producer: SpanKind { SpanKind(rawValue: 4) }
+    @inlinable public static var consumer: SpanKind { SpanKind(rawValue: 5) }
 
     /// The lowercase name used by TraceQL and the Jaeger API (`server`, `client`, ...).
     public var name: String {
@@ -49,9 +49,9 @@ public struct StatusCode: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
-    public static let unset = StatusCode(rawValue: 0)
-    public static let ok = StatusCode(rawValue: 1)
-    public static let error = StatusCode(rawValue: 2)
+    @inlinable public static var unset: StatusCode { StatusCode(rawValue: 0) }
+    @inlinable public static var ok: StatusCode { StatusCode(rawValue: 1) }
+    @inlinable public static var error: StatusCode { StatusCode(rawValue: 2) }
 
     public var name: String {
         switch self {
@@ -75,5 +75,5 @@ public struct SpanStatus: Hashable, Sendable {
         self.message = message
     }
 
-    public static let unset = SpanStatus()
+    @inlinable public static var unset: SpanStatus { SpanStatus() }
 }

@@ -9,7 +9,7 @@ public struct TraceID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The last 8 bytes, big-endian.
     public var low: UInt64
 
-    public static let zero = TraceID(high: 0, low: 0)
+    @inlinable public static var zero: TraceID { TraceID(high: 0, low: 0) }
     public static let byteCount = 16
 
     public init(high: UInt64, low: UInt64) {
@@ -77,7 +77,7 @@ public struct SpanID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The 8 bytes read big-endian.
     public var value: UInt64
 
-    public static let zero = SpanID(0)
+    @inlinable public static var zero: SpanID { SpanID(0) }
     public static let byteCount = 8
 
     public init(_ value: UInt64) {

@@ -15,6 +15,28 @@ public enum UTF8Validation {
     public static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
         let count = bytes.count
+        // Hot path: attribute keys and values are short ASCII strings. Check whole
+        // words, the last one overlapping, and return without a byte loop.
+        if count >= 8 {
+            var word: UInt64 = 0
+            var offset = 0
+            while offset + 8 < count {
+                word |= base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            word |= base.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            if word & 0x8080_8080_8080_8080 == 0 { return nil }
+        } else {
+            var ored: UInt8 = 0
+            for offset in 0..<count { ored |= base.load(fromByteOffset: offset, as: UInt8.self) }
+            if ored < 0x80 { return nil }
+        }
+        return firstInvalidOffsetSlow(base, count)
+    }
+
+    /// The full RFC 3629 check, for strings that are not all ASCII.
+    @usableFromInline
+    static func firstInvalidOffsetSlow(_ base: UnsafeRawPointer, _ count: Int) -> Int? {
         var index = 0
         while index < count {
             // ASCII fast path, a word at a time.

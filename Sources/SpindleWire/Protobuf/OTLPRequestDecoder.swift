@@ -330,6 +330,7 @@ struct OTLPRequestDecoder {
         _ reader: ProtoReader, _ position: inout Int, _ end: Int, _ field: StaticString, _ index: Int
     ) throws(WireError) -> AttributeSlot {
         let range = try reader.readLengthDelimited(&position, end, field)
+        if let slot = decodeCanonicalScalarKeyValue(reader, range) { return slot }
         do throws(WireError) {
             return try decodeKeyValue(reader, range, depth: 0)
         } catch {
@@ -338,7 +339,8 @@ struct OTLPRequestDecoder {
     }
 
     private mutating func decodeKeyValue(_ reader: ProtoReader, _ range: Range<Int>, depth: Int) throws(WireError) -> AttributeSlot {
-        var slot = AttributeSlot(key: .empty, value: .empty)
+        if let slot = decodeCanonicalScalarKeyValue(reader, range) { return slot }
+        var slot = AttributeSlot(key: ByteRef(offset: 0, count: 0), value: ValueSlot(kind: .empty, payload: 0))
         var position = range.lowerBound
         let end = range.upperBound
         while position < end {
@@ -362,8 +364,57 @@ struct OTLPRequestDecoder {
         return slot
     }
 
+    /// Hot path: nearly every attribute on the wire is `0A len key 12 len (scalar)` with
+    /// one-byte lengths. Recognize exactly that shape without the general field loop;
+    /// anything else (or any doubt) returns nil and takes the general path, which also
+    /// produces the errors.
+    @inline(__always)
+    private func decodeCanonicalScalarKeyValue(_ reader: ProtoReader, _ range: Range<Int>) -> AttributeSlot? {
+        let start = range.lowerBound
+        let end = range.upperBound
+        guard end - start >= 4, reader.byte(at: start) == 0x0A else { return nil }
+        let keyLength = Int(reader.byte(at: start + 1))
+        let valueTag = start + 2 + keyLength
+        guard keyLength < 0x80, valueTag + 2 <= end, reader.byte(at: valueTag) == 0x12 else { return nil }
+        let valueLength = Int(reader.byte(at: valueTag + 1))
+        let valueStart = valueTag + 2
+        guard valueLength < 0x80, valueStart + valueLength == end, valueLength >= 2 else { return nil }
+        guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(start: reader.base + start + 2, count: keyLength)) == nil else { return nil }
+        let key = ByteRef(offset: UInt32(truncatingIfNeeded: start + 2), count: UInt32(truncatingIfNeeded: keyLength))
+        let valueKind = reader.byte(at: valueStart)
+        switch valueKind {
+        case 1 << 3 | 2, 7 << 3 | 2:
+            let length = Int(reader.byte(at: valueStart + 1))
+            guard length < 0x80, valueStart + 2 + length == end else { return nil }
+            let ref = ByteRef(offset: UInt32(truncatingIfNeeded: valueStart + 2), count: UInt32(truncatingIfNeeded: length))
+            if valueKind == 7 << 3 | 2 { return AttributeSlot(key: key, value: .bytes(ref)) }
+            guard UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(start: reader.base + valueStart + 2, count: length)) == nil else { return nil }
+            return AttributeSlot(key: key, value: .string(ref))
+        case 3 << 3 | 0, 2 << 3 | 0:
+            // A varint that ends exactly at the end of the value.
+            var position = valueStart + 1
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while position < end, shift < 63 {
+                let byte = reader.byte(at: position)
+                result |= UInt64(byte & 0x7F) << shift
+                position += 1
+                if byte < 0x80 { break }
+                shift += 7
+            }
+            guard position == end, reader.byte(at: end - 1) < 0x80 else { return nil }
+            return AttributeSlot(key: key, value: valueKind == 3 << 3 ? .int(Int64(bitPattern: result)) : .bool(result != 0))
+        case 4 << 3 | 1:
+            guard valueLength == 9 else { return nil }
+            let bits = UInt64(littleEndian: reader.base.loadUnaligned(fromByteOffset: valueStart + 1, as: UInt64.self))
+            return AttributeSlot(key: key, value: .double(Double(bitPattern: bits)))
+        default:
+            return nil
+        }
+    }
+
     private mutating func decodeAnyValue(_ reader: ProtoReader, _ range: Range<Int>, depth: Int) throws(WireError) -> ValueSlot {
-        var value = ValueSlot.empty
+        var value = ValueSlot(kind: .empty, payload: 0)
         var position = range.lowerBound
         let end = range.upperBound
         while position < end {

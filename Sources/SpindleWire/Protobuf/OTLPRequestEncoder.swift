@@ -11,6 +11,8 @@ struct OTLPRequestEncoder {
     let arena: UnsafeRawPointer
     /// Sizes of span messages (indices 0..<spans), then scope messages, then resources.
     var sizes: [Int] = []
+    /// Sizes of event messages, by row, filled by the size pass for the write pass.
+    var eventSizes: [Int] = []
 
     init(tables: SpanTables, arena: UnsafeRawPointer) {
         self.tables = tables
@@ -22,6 +24,7 @@ struct OTLPRequestEncoder {
     mutating func computeSizes() -> Int {
         let spanCount = tables.spans.count
         sizes.reserveCapacity(spanCount + tables.scopes.count + tables.resources.count)
+        eventSizes = [Int](repeating: 0, count: tables.events.count)
         for index in 0..<spanCount { sizes.append(spanSize(tables.spans[index])) }
         for scope in tables.scopes {
             var size = 0
@@ -69,7 +72,7 @@ struct OTLPRequestEncoder {
             + uint32FieldSize(scope.droppedAttributesCount)
     }
 
-    func spanSize(_ span: SpanRow) -> Int {
+    mutating func spanSize(_ span: SpanRow) -> Int {
         var size = 0
         if span.traceID.isValid { size += 18 }
         if span.spanID.isValid { size += 10 }
@@ -81,7 +84,11 @@ struct OTLPRequestEncoder {
         if span.endTimeUnixNano != 0 { size += 9 }
         size += attributesSize(span.attributes, tables.spanAttributes)
         size += uint32FieldSize(span.droppedAttributesCount)
-        for index in span.events.indices { size += ProtoSize.lengthDelimited(eventSize(tables.events[index])) }
+        for index in span.events.indices {
+            let eventSize = eventSize(tables.events[index])
+            eventSizes[index] = eventSize
+            size += ProtoSize.lengthDelimited(eventSize)
+        }
         size += uint32FieldSize(span.droppedEventsCount)
         for index in span.links.indices { size += ProtoSize.lengthDelimited(linkSize(tables.links[index])) }
         size += uint32FieldSize(span.droppedLinksCount)
@@ -122,6 +129,7 @@ struct OTLPRequestEncoder {
         stringFieldSize(slot.key) + ProtoSize.lengthDelimited(anyValueSize(slot.value))
     }
 
+    @inline(__always)
     func anyValueSize(_ value: ValueSlot) -> Int {
         switch value.kind {
         case .empty: return 0
@@ -129,6 +137,13 @@ struct OTLPRequestEncoder {
         case .bool: return 2
         case .int: return 1 + ProtoSize.varint(value.payload)
         case .double: return 9
+        case .array, .keyValueList: return nestedValueSize(value)
+        }
+    }
+
+    func nestedValueSize(_ value: ValueSlot) -> Int {
+        switch value.kind {
+        case .empty, .string, .bytes, .bool, .int, .double: return anyValueSize(value)
         case .array:
             var size = 0
             for index in value.tableRange.indices {
@@ -217,7 +232,7 @@ struct OTLPRequestEncoder {
         for index in span.events.indices {
             let event = tables.events[index]
             writer.byte(11 << 3 | 2)
-            writer.varint(UInt64(eventSize(event)))
+            writer.varint(UInt64(eventSizes[index]))
             if event.timeUnixNano != 0 {
                 writer.byte(1 << 3 | 1)
                 writer.fixed64(event.timeUnixNano)
@@ -291,16 +306,18 @@ struct OTLPRequestEncoder {
     func writeAttributes(_ range: TableRange, _ table: [AttributeSlot], tag: UInt8, _ writer: inout ProtoWriter) {
         for index in range.indices {
             let slot = table[index]
+            let valueSize = anyValueSize(slot.value)
             writer.byte(tag)
-            writer.varint(UInt64(keyValueSize(slot)))
-            writeKeyValue(slot, &writer)
+            writer.varint(UInt64(stringFieldSize(slot.key) + ProtoSize.lengthDelimited(valueSize)))
+            writeKeyValue(slot, valueSize: valueSize, &writer)
         }
     }
 
-    func writeKeyValue(_ slot: AttributeSlot, _ writer: inout ProtoWriter) {
+    @inline(__always)
+    func writeKeyValue(_ slot: AttributeSlot, valueSize: Int, _ writer: inout ProtoWriter) {
         writeString(slot.key, tag: 1 << 3 | 2, &writer)
         writer.byte(2 << 3 | 2)
-        writer.varint(UInt64(anyValueSize(slot.value)))
+        writer.varint(UInt64(valueSize))
         writeAnyValue(slot.value, &writer)
     }
 
@@ -344,9 +361,10 @@ struct OTLPRequestEncoder {
             writer.varint(UInt64(size))
             for index in value.tableRange.indices {
                 let entry = tables.nestedAttributes[index]
+                let valueSize = anyValueSize(entry.value)
                 writer.byte(1 << 3 | 2)
-                writer.varint(UInt64(keyValueSize(entry)))
-                writeKeyValue(entry, &writer)
+                writer.varint(UInt64(stringFieldSize(entry.key) + ProtoSize.lengthDelimited(valueSize)))
+                writeKeyValue(entry, valueSize: valueSize, &writer)
             }
         }
     }

@@ -42,7 +42,22 @@ struct ProtoWriter {
 
     @inline(__always)
     mutating func bytes(_ source: UnsafeRawPointer, count: Int) {
-        if count > 0 { (base + position).copyMemory(from: source, byteCount: count) }
+        let target = base + position
+        // Hot path: keys and values are mostly 4–16 bytes, where a call to memcpy costs
+        // more than the copy. Two overlapping loads and stores stay inside both ranges.
+        if count >= 8 && count <= 16 {
+            let head = source.loadUnaligned(as: UInt64.self)
+            let tail = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            target.storeBytes(of: head, as: UInt64.self)
+            target.storeBytes(of: tail, toByteOffset: count - 8, as: UInt64.self)
+        } else if count >= 4 && count < 8 {
+            let head = source.loadUnaligned(as: UInt32.self)
+            let tail = source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+            target.storeBytes(of: head, as: UInt32.self)
+            target.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+        } else if count > 0 {
+            target.copyMemory(from: source, byteCount: count)
+        }
         position += count
     }
 
@@ -59,9 +74,12 @@ struct ProtoWriter {
 enum ProtoSize {
     @inline(__always)
     static func varint(_ value: UInt64) -> Int {
-        // 1 byte per started group of 7 bits; 0 takes one byte.
-        let bits = 64 - (value | 1).leadingZeroBitCount
-        return (bits + 6) / 7
+        // Nearly every length and count in OTLP is below 128: answer that first.
+        if value < 0x80 { return 1 }
+        if value < 0x4000 { return 2 }
+        // 1 byte per started group of 7 bits (bits * 9 / 64 rounds up the same way).
+        let bits = 64 - value.leadingZeroBitCount
+        return (bits &* 9 &+ 64) >> 6
     }
 
     /// Tag (one byte for every OTLP field below 16), length prefix and payload.
