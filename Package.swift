@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel",
+                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
