@@ -1,8 +1,6 @@
 /// An error from a storage backend: what failed, in words a person can act on, and the
 /// underlying cause where there is one.
 ///
-/// The `TraceWriter` and `TraceReader` protocols arrive with the storage issue; this
-/// type is the part of their contract that the foundation already needs.
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         /// The store cannot accept more data now; retry later.

@@ -11,7 +11,7 @@ public enum UTF8Validation {
     }
 
     /// The offset of the first byte of the first ill-formed sequence, or nil.
-    @inlinable
+    @inlinable @inline(__always)
     public static func firstInvalidOffset(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard let base = bytes.baseAddress else { return nil }
         let count = bytes.count

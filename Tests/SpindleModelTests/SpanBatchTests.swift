@@ -58,3 +58,40 @@ import Testing
         #expect(span.isRoot)
     }
 }
+
+@Suite struct SpanBatchSelectingTests {
+    @Test func selecting_keepsChosenSpansWithTheirResourceAndScope() throws {
+        let batch = SpanBatch(Samples.richResourceSpans())
+        let second = batch.selecting(spansAt: [1])
+        try second.tables.validate()
+        #expect(second.spanCount == 1)
+        #expect(second.span(at: 0) == batch.span(at: 1))
+        #expect(second.resource(ofSpanAt: 0) == batch.resource(ofSpanAt: 1))
+        #expect(second.scope(ofSpanAt: 0) == batch.scope(ofSpanAt: 1))
+        // The empty scope and the empty resource group are gone.
+        #expect(second.tables.scopes.count == 1)
+        #expect(second.tables.resources.count == 1)
+    }
+
+    @Test func selecting_everything_givesTheSameSpansAndNothing_givesAnEmptyBatch() throws {
+        let batch = Samples.realisticBatch(spans: 30)
+        let all = batch.selecting(spansAt: 0..<30)
+        try all.tables.validate()
+        #expect(all.spans == batch.spans)
+        #expect(batch.selecting(spansAt: []).isEmpty)
+    }
+
+    @Test func selecting_acrossGroups_rebuildsEachGroupOnce() throws {
+        var builder = SpanBatchBuilder()
+        for (index, service) in ["a", "a", "b", "b", "a"].enumerated() {
+            let span = SpanRecord(traceID: TraceID(high: 0, low: 1), spanID: SpanID(UInt64(index + 1)), name: "s\(index)", startTimeUnixNano: 1, endTimeUnixNano: 2)
+            builder.append(span, resource: Resource(attributes: [Attribute("service.name", .string(service))]), scope: InstrumentationScope(name: "lib"))
+        }
+        let batch = builder.build()
+        let picked = batch.selecting(spansAt: [0, 2, 3, 4])
+        try picked.tables.validate()
+        #expect(picked.spans.map(\.name) == ["s0", "s2", "s3", "s4"])
+        #expect(picked.resourceSpans.map { $0.resource.serviceName } == ["a", "b", "a"])
+        #expect(picked.resourceSpans.map { $0.scopeSpans[0].spans.count } == [1, 2, 1])
+    }
+}
