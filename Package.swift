@@ -32,6 +32,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.0.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
     ],
     targets: [
         .target(name: "SpindleModel", swiftSettings: swiftSettings),
@@ -50,7 +59,11 @@ let package = Package(
         .target(name: "SpindleQuery", dependencies: ["SpindleModel", "SpindleStorage"], swiftSettings: swiftSettings),
         .target(
             name: "SpindleCollector",
-            dependencies: ["SpindleModel", "SpindleWire", "SpindleStorage"],
+            dependencies: [
+                "SpindleModel", "SpindleWire", "SpindleStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -58,14 +71,24 @@ let package = Package(
             dependencies: [
                 "SpindleModel", "SpindleWire", "SpindleStorage", "SpindleStore",
                 "SpindleClickHouse", "SpindleQuery", "SpindleCollector",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleTesting",
+                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleTesting", "SpindleStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -76,6 +99,20 @@ let package = Package(
             name: "SpindleWireTests",
             dependencies: ["SpindleWire", "SpindleModel", "SpindleTesting"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpindleCollectorTests",
+            dependencies: ["SpindleCollector", "SpindleStorage", "SpindleWire", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SpindleServerTests",
+            dependencies: [
+                "SpindleServer", "SpindleStorage", "SpindleWire", "SpindleTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "spindleTests", dependencies: ["spindle"], swiftSettings: swiftSettings),

@@ -1,7 +1,183 @@
-/// The `SpindleServer` module: the listeners, the APIs, the web UI and the lifecycle of spindle serve.
+public import Logging
+import Prometheus
+import ServiceLifecycle
+import SpindleCollector
+public import SpindleStorage
+
+/// `spindle serve`: the store, the ingest pipeline and every listener, run as one
+/// swift-service-lifecycle `ServiceGroup`.
 ///
-/// It starts empty: the issue that builds it fills it in. The package graph in
-/// `Package.swift` already fixes what it may depend on.
-public enum SpindleServerModule {
-    public static let summary = "the listeners, the APIs, the web UI and the lifecycle of spindle serve"
+/// Lifecycle:
+/// - ``run(shutdownOnSignals:)`` binds every listener and serves until ``shutdown()``
+///   (or SIGTERM/SIGINT when asked to handle signals), then returns.
+/// - ``waitUntilListening()`` returns the bound ports once every listener serves
+///   (useful with port 0), or throws why one could not bind.
+/// - Shutdown is graceful and ordered: all listeners stop accepting at once and finish
+///   the requests they have (each of which waits until its spans are stored); then the
+///   pipeline drains and stops. What was acknowledged is stored. A shutdown that takes
+///   longer than ``SpindleServerConfiguration/shutdownTimeout`` is cancelled.
+///
+/// Each server has its own Prometheus registry (served at `GET /metrics`, and by
+/// ``metricsText()``): nothing global is bootstrapped, so several servers can run in
+/// one process.
+public final class SpindleServer: Sendable {
+    public let configuration: SpindleServerConfiguration
+    /// The store, for reading back what was ingested.
+    public let reader: any TraceReader
+    let registry: PrometheusCollectorRegistry
+    private let pipeline: IngestPipeline
+    private let logger: Logger
+    private let readiness: ListenerReadiness
+    private let services: [any Service]
+    private let runState = RunState()
+
+    /// Builds the server; nothing is bound until ``run(shutdownOnSignals:)``.
+    ///
+    /// - Throws: ``SpindleServerError`` when the configuration cannot work, e.g.
+    ///   `--storage native` before the native engine exists.
+    public convenience init(configuration: SpindleServerConfiguration, logger: Logger = Logger(label: "spindle")) throws(SpindleServerError) {
+        try configuration.validate()
+        let store: InMemoryTraceStore
+        switch configuration.storage {
+        case .memory:
+            store = InMemoryTraceStore(maxSpans: configuration.memoryMaxSpans)
+        case .native:
+            // `validate()` refuses it; kept exhaustive for when the engine lands.
+            throw SpindleServerError(.storageNotAvailable, "the native storage engine is not available yet; use --storage memory")
+        }
+        try self.init(configuration: configuration, writer: store, reader: store, logger: logger)
+    }
+
+    /// A server over a given store (tests use it to observe or hold writes).
+    init(
+        configuration: SpindleServerConfiguration,
+        writer: any TraceWriter,
+        reader: any TraceReader,
+        logger: Logger = Logger(label: "spindle")
+    ) throws(SpindleServerError) {
+        try configuration.validate()
+        var logger = logger
+        logger.logLevel = configuration.logLevel
+        self.configuration = configuration
+        self.logger = logger
+        self.reader = reader
+
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        let pipeline = IngestPipeline(
+            writer: writer,
+            configuration: IngestConfiguration(maxBytesInFlight: configuration.maxBytesInFlight),
+            metrics: PrometheusMetricsFactory(registry: registry),
+            logger: logger
+        )
+        self.pipeline = pipeline
+
+        let host = Self.resolveLoopbackName(configuration.host)
+        let readiness = ListenerReadiness(host: host) { [logger] ports in
+            logger.info("listening: \(ports)")
+        }
+        self.readiness = readiness
+
+        let settings = HTTPListeners.Settings(
+            host: host,
+            maxBodyBytes: configuration.maxBodyBytes,
+            readTimeout: configuration.requestReadTimeout,
+            logger: logger,
+            registry: registry
+        )
+        let grpc = GRPCListener(
+            host: host,
+            port: configuration.otlpGRPCPort,
+            maxMessageBytes: configuration.maxBodyBytes,
+            receiver: OTLPGRPCReceiver(pipeline: pipeline),
+            logger: logger,
+            onBound: { readiness.bound(.otlpGRPC, port: $0) }
+        )
+        let listeners = ListenerGroup(
+            listeners: [
+                (.otlpGRPC, grpc),
+                (.otlpHTTP, HTTPListeners.otlpHTTP(
+                    receiver: OTLPHTTPReceiver(pipeline: pipeline), port: configuration.otlpHTTPPort, settings: settings,
+                    onBound: { readiness.bound(.otlpHTTP, port: $0) }
+                )),
+                (.zipkin, HTTPListeners.zipkin(
+                    receiver: ZipkinReceiver(pipeline: pipeline), port: configuration.zipkinPort, settings: settings,
+                    onBound: { readiness.bound(.zipkin, port: $0) }
+                )),
+                (.http, HTTPListeners.ui(
+                    registry: registry, port: configuration.httpPort, settings: settings,
+                    onBound: { readiness.bound(.http, port: $0) }
+                )),
+                (.tempo, HTTPListeners.tempo(
+                    port: configuration.tempoPort, settings: settings,
+                    onBound: { readiness.bound(.tempo, port: $0) }
+                )),
+            ],
+            host: host,
+            configuration: configuration,
+            readiness: readiness,
+            logger: logger,
+            requestShutdown: { [runState] in await runState.shutdown() }
+        )
+        // A ServiceGroup shuts its services down in reverse order, each after the one
+        // behind it has finished: the listeners first, then the pipeline.
+        self.services = [PipelineService(pipeline: pipeline), listeners]
+    }
+
+    /// Serves until ``shutdown()`` is called (or, with `shutdownOnSignals`, SIGTERM or
+    /// SIGINT arrives) and everything accepted is stored; rethrows what stopped it
+    /// otherwise (e.g. a port already in use, as a ``SpindleServerError``).
+    public func run(shutdownOnSignals: Bool = false) async throws {
+        let group = ServiceGroup(
+            configuration: {
+                var configuration = ServiceGroupConfiguration(
+                    services: services.map { .init(service: $0) },
+                    gracefulShutdownSignals: shutdownOnSignals ? [.sigterm, .sigint] : [],
+                    logger: logger
+                )
+                configuration.maximumGracefulShutdownDuration = self.configuration.shutdownTimeout
+                return configuration
+            }()
+        )
+        let shutdownAlreadyRequested = try runState.start(group)
+        defer {
+            runState.finish()
+            readiness.failed(SpindleServerError(.notRunning, "the server stopped before all listeners were bound"))
+        }
+        if shutdownAlreadyRequested {
+            logger.info("stopped before starting: shutdown was requested first")
+            return
+        }
+        do {
+            try await group.run()
+            logger.info("stopped")
+        } catch {
+            logger.error("stopped: \(error)")
+            throw error
+        }
+    }
+
+    /// The ports every listener is serving on, once all are; throws why the server
+    /// could not start (a ``SpindleServerError``) instead.
+    public func waitUntilListening() async throws -> BoundPorts {
+        try await readiness.wait()
+    }
+
+    /// Starts a graceful shutdown and returns at once; ``run(shutdownOnSignals:)``
+    /// returns when it is complete. Before `run`, the server shuts down as soon as it
+    /// starts.
+    public func shutdown() async {
+        await runState.shutdown()
+    }
+
+    /// The server's own metrics in the Prometheus text format, as `GET /metrics` serves them.
+    public func metricsText() -> String {
+        registry.emitToString()
+    }
+
+    /// `localhost` binds loopback on IPv4, the same for every listener (gRPC needs an
+    /// address, not a name).
+    private static func resolveLoopbackName(_ host: String) -> String {
+        host.lowercased() == "localhost" ? "127.0.0.1" : host
+    }
 }

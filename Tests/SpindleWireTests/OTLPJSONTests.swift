@@ -547,6 +547,28 @@ private func onlySpan(_ batch: SpanBatch) throws -> SpanRecord {
         #expect(base64?.description == "resourceSpans[0].scopeSpans[1].spans[2].traceId: " + (base64?.message ?? "") + " (at byte \(Self.prefix.utf8.count + 11))")
     }
 
+    @Test func malformedIDs_decodeAsZero_keepsTheRequestAndZeroesOnlyTheBadIDs() throws {
+        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":["#
+            + #"{"traceId":"5b8e","spanId":"eee19b7ec3c1b174","name":"short trace"},"#
+            + #"{"traceId":"5b8effff798038103d269b633813fc60","spanId":"eee19b7ec3c1b17x","parentSpanId":17,"name":"bad span"},"#
+            + #"{"traceId":"5b8effff798038103d269b633813fc60","spanId":"eee19b7ec3c1b174","name":"good","#
+            + #""links":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"eee19b7ec3c1b173"}]}"#
+            + "]}]}]}"
+        // The default still fails the request at the first bad ID.
+        #expect(decodeError(json)?.field == "resourceSpans[0].scopeSpans[0].spans[0].traceId")
+        let batch = try OTLPJSON.decodeExportRequest(Array(json.utf8), malformedIDs: .decodeAsZero)
+        let trace = try #require(TraceID(hex: "5b8effff798038103d269b633813fc60"))
+        let span = try #require(SpanID(hex: "eee19b7ec3c1b174"))
+        #expect(batch.spans.map(\.name) == ["short trace", "bad span", "good"])
+        #expect(batch.spans.map(\.traceID) == [.zero, trace, trace])
+        #expect(batch.spans.map(\.spanID) == [span, .zero, span])
+        #expect(batch.spans.map(\.parentSpanID) == [.zero, .zero, .zero])
+        #expect(batch.span(at: 2).links == [SpanLink(traceID: .zero, spanID: try #require(SpanID(hex: "eee19b7ec3c1b173")))])
+        // Only IDs are forgiven: any other error still fails the request.
+        let badName = json.replacingOccurrences(of: #""name":"good""#, with: #""name":7"#)
+        #expect(throws: WireError.self) { try OTLPJSON.decodeExportRequest(Array(badName.utf8), malformedIDs: .decodeAsZero) }
+    }
+
     @Test(arguments: [
         ("[]", "", WireError.Code.invalidValue, 0),
         ("null", "", .invalidValue, 0),
@@ -717,5 +739,79 @@ private func onlySpan(_ batch: SpanBatch) throws -> SpanRecord {
     @Test func pythonRequest_survivesEncodeThenDecode() throws {
         let batch = try OTLPJSON.decodeExportRequest(try Self.fixture("python-otlp.json"))
         #expect(try OTLPJSON.decodeExportRequest(OTLPJSON.encodeExportRequest(batch)) == batch)
+    }
+}
+
+// MARK: - Decoding in one pass
+
+/// What the decoder must do however it reads a request: a repeated field's last value at
+/// every level, escapes anywhere, malformed text reported before any error of meaning.
+@Suite struct OTLPJSONDecodingOrderTests {
+    @Test func repeatedFields_takeTheirLastValue_atEveryLevel() throws {
+        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"dropped"}]}]}],"resourceSpans":[{"#
+            + #""resource":{"attributes":[{"key":"a","value":{"stringValue":"1"}}]},"resource":{"droppedAttributesCount":2},"#
+            + #""scopeSpans":[{"spans":[{"name":"x"}]}],"#
+            + #""scopeSpans":[{"scope":{"name":"s"},"scope":null,"spans":[{"name":"first"}],"spans":[{"name":"a","name":"b","#
+            + #""attributes":[{"key":"k","value":{"intValue":"1"}}],"attributes":[],"#
+            + #""status":{"code":2,"message":"m"},"status":{"message":"n"},"events":[{"name":"e"}],"events":null,"#
+            + #""links":[{"spanId":"eee19b7ec3c1b174"}],"links":[{"traceState":"t"}]}]}]}]}"#
+        let batch = try decode(json)
+        #expect(batch == SpanBatch([ResourceSpans(
+            resource: Resource(droppedAttributesCount: 2),
+            scopeSpans: [ScopeSpans(spans: [SpanRecord(
+                traceID: .zero, spanID: .zero, name: "b", kind: .unspecified, startTimeUnixNano: 0, endTimeUnixNano: 0,
+                links: [SpanLink(traceID: .zero, spanID: .zero, traceState: "t")],
+                status: SpanStatus(message: "n")
+            )])]
+        )]))
+        try batch.tables.validate()
+    }
+
+    @Test func escapes_inKeysAndValues_readAsTheirText() throws {
+        let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"n\u0061me":"caf\u00e9 \"q\"\n","trace\u0049d":"5B8EFFF798038103D269B633813FC60C","#
+            + #""attributes":[{"key":"\ud83d\ude80","value":{"string\u0056alue":"\u2028","bytesValue":null}},{"key":"b","value":{"bytesValue":"AAGr\/w=="}}]}]}]}]}"#
+        let span = try onlySpan(try decode(json))
+        #expect(span.name == "café \"q\"\n")
+        #expect(span.traceID == Sample.traceA)
+        #expect(span.attributes == [Attribute("🚀", "\u{2028}"), Attribute("b", .bytes([0x00, 0x01, 0xAB, 0xFF]))])
+        let encoded = String(decoding: OTLPJSON.encodeExportRequest(try decode(json)), as: UTF8.self)
+        #expect(encoded.contains(#""name":"café \"q\"\n""#))
+        #expect(encoded.contains(#"{"key":"🚀","value":{"stringValue":"\u2028"}}"#))
+    }
+
+    @Test func malformedJSONAnywhere_winsOverAnEarlierBadField() {
+        let syntax = decodeError(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":5}]}]}],"x":[1,}"#)
+        #expect(syntax?.code == .invalidJSON)
+        #expect(syntax?.field == "")
+        #expect(syntax?.offset == 66)
+        let deep = #"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":5}]}]}],"x":"# + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "}"
+        #expect(decodeError(deep)?.code == .nestingTooDeep)
+        var utf8 = Array(#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":5}]}]}],"x":""#.utf8)
+        let bad = utf8.count
+        utf8 += [0xE2, 0x28] + Array(#""}"#.utf8)
+        #expect(throws: WireError(.invalidUTF8, field: "", offset: bad, "the text is not valid UTF-8")) {
+            try OTLPJSON.decodeExportRequest(utf8)
+        }
+    }
+
+    @Test func decodedBatches_keepTheTablesInvariants() throws {
+        try OTLPJSON.decodeExportRequest(OTLPJSON.encodeExportRequest(Sample.everyField)).tables.validate()
+        let mutated = Array(OTLPJSON.encodeExportRequest(Sample.everyField))
+        var random = SplitMix64(state: 77)
+        for _ in 0..<500 {
+            var bytes = mutated
+            let position = Int(random.next() % UInt64(bytes.count))
+            bytes[position] = Array(#"{}[],:"\0123456789aefnul"#.utf8)[Int(random.next() % 23)]
+            if let batch = try? OTLPJSON.decodeExportRequest(bytes) { try batch.tables.validate() }
+        }
+    }
+
+    @Test func encoding_escapesWhatJSONRequires_andNothingElse() {
+        let batch = SpanBatch([ResourceSpans(scopeSpans: [ScopeSpans(spans: [SpanRecord(
+            traceID: Sample.traceA, spanID: Sample.spanA, name: "\u{0}\u{1F}\"\\/\u{7F}\u{2028}\u{2029}é\t", kind: .server,
+            startTimeUnixNano: 1, endTimeUnixNano: .max
+        )])])])
+        let json = String(decoding: OTLPJSON.encodeExportRequest(batch), as: UTF8.self)
+        #expect(json.contains(#""name":"\u0000\u001f\"\\/"# + "\u{7F}" + #"\u2028\u2029"# + "é" + #"\t","kind":2,"startTimeUnixNano":"1","endTimeUnixNano":"18446744073709551615"}"#))
     }
 }

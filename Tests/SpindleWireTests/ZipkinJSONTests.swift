@@ -651,3 +651,106 @@ import Testing
         #expect(try ZipkinJSON.decode(ZipkinJSON.encode(batch)).resourceSpans == expected)
     }
 }
+
+/// What the decoder must do whichever way it reads a span: the mapping's field order for
+/// errors, the last value of a repeated field, keys and values compared as Swift Strings.
+@Suite struct ZipkinJSONDecodingOrderTests {
+    private func decode(_ json: String) throws(WireError) -> SpanBatch {
+        try ZipkinJSON.decode(Array(json.utf8))
+    }
+
+    private func decodeError(_ json: String) -> WireError? {
+        do {
+            _ = try decode(json)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func repeatedField_takesItsLastValue_evenAfterAnInvalidOne() throws {
+        let json = #"[{"traceId":"zz","traceId":"5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","name":"a","name":"b","timestamp":-1,"timestamp":7}]"#
+        let span = try #require(try decode(json).spans.first)
+        #expect(span.traceID == TraceID(high: 0, low: 0x5af7_183f_b1d4_cf5f))
+        #expect(span.name == "b")
+        #expect(span.startTimeUnixNano == 7000)
+    }
+
+    @Test func errors_comeInTheMappingsFieldOrder_notTheDocuments() {
+        // `name` is wrong first in the text, but the trace ID is read first.
+        let json = #"[{"name":5,"timestamp":"x","traceId":"5af7","id":"352bff9a74ca9ad2"}]"#
+        let error = decodeError(json)
+        #expect(error?.field == "[0].traceId")
+        #expect(error?.code == .invalidID)
+        #expect(error?.offset == 37)
+        // Within a field, the text's order: the first bad annotation.
+        let annotations = #"[{"traceId":"5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","annotations":[{"value":1,"timestamp":-1},{"timestamp":-2}]}]"#
+        #expect(decodeError(annotations)?.field == "[0].annotations[0].value")
+    }
+
+    @Test func malformedJSONAnywhere_winsOverAnEarlierBadField() {
+        let json = #"[{"traceId":"5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","timestamp":-1},{"traceId": }]"#
+        let error = decodeError(json)
+        #expect(error?.code == .invalidJSON)
+        #expect(error?.field == "")
+        #expect(error?.offset == 83)
+        var invalidUTF8 = Array(#"[{"traceId":"5af7","id":"352bff9a74ca9ad2","name":"x"#.utf8)
+        invalidUTF8 += [0xFF] + Array(#""}]"#.utf8)
+        #expect(throws: WireError(.invalidUTF8, field: "", offset: invalidUTF8.count - 4, "the text is not valid UTF-8")) {
+            try ZipkinJSON.decode(invalidUTF8)
+        }
+    }
+
+    @Test func escapes_inKeysAndValues_readAsTheirText() throws {
+        let json = #"""
+            [{"trace\u0049d":"5af7183fb1d4cf5f","\u0069d":"352bff9a74ca9ad2","name":"caf\u00e9 \"x\"","timestamp":1,
+              "tags":{"http.\u006dethod":"G\u0045T","otel.status_code":"\u0045RROR"},
+              "annotations":[{"timestamp":2,"value":"\"r\\u00e9try\": {\"why\": \"t\\u00e9\", \"n\": -0, \"big\": 9223372036854775808}"}]}]
+            """#
+        let span = try #require(try decode(json).spans.first)
+        #expect(span.spanID == SpanID(0x352b_ff9a_74ca_9ad2))
+        #expect(span.name == "café \"x\"")
+        #expect(span.attributes == [Attribute("http.method", "GET")])
+        #expect(span.status == SpanStatus(code: .error))
+        #expect(span.events == [SpanEvent(timeUnixNano: 2000, name: "rétry", attributes: [
+            Attribute("why", "té"), Attribute("n", .int(0)), Attribute("big", .double(9_223_372_036_854_775_808)),
+        ])])
+    }
+
+    @Test func tagKeysAndValues_compareAsStrings() throws {
+        // "é" and "e" + U+0301 are one key to a Swift dictionary, as to the tree decoder;
+        // "O" + KELVIN SIGN equals "OK".
+        let json = #"[{"traceId":"5af7183fb1d4cf5f","id":"352bff9a74ca9ad2","timestamp":1,"tags":{"caf\u00e9":"1","cafe\u0301":"2","otel.status_code":"O\u212a"}}]"#
+        let span = try #require(try decode(json).spans.first)
+        #expect(span.attributes.count == 1)
+        #expect(span.attributes.first?.value == "2")
+        #expect(span.status == SpanStatus(code: .ok))
+    }
+
+    @Test func spansOfOneServiceWithResourceTagsInAnotherOrder_shareTheirResource() throws {
+        let json = """
+            [{"traceId":"5af7183fb1d4cf5f","id":"0000000000000001","timestamp":1,"localEndpoint":{"serviceName":"a"},"tags":{"host.name":"h","service.version":"1"}},
+             {"traceId":"5af7183fb1d4cf5f","id":"0000000000000002","timestamp":1,"localEndpoint":{"serviceName":"a"},"tags":{"service.version":"1","host.name":"h"}},
+             {"traceId":"5af7183fb1d4cf5f","id":"0000000000000003","timestamp":1,"localEndpoint":{"serviceName":"a"},"tags":{"host.name":"h2","service.version":"1"}}]
+            """
+        let batch = try decode(json)
+        #expect(batch.resourceSpans.map { $0.scopeSpans.flatMap(\.spans).map(\.spanID.value) } == [[1, 2], [3]])
+        #expect(batch.resourceSpans.first?.resource.attributes == [Attribute("service.name", "a"), Attribute("host.name", "h"), Attribute("service.version", "1")])
+        try batch.tables.validate()
+    }
+
+    @Test func encodeThenDecode_keepsEveryTagTextAndEventForm() throws {
+        let record = SpanRecord(
+            traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), name: "n\u{2028}\u{1}\"", kind: .server,
+            startTimeUnixNano: 1_000_000, endTimeUnixNano: 3_000_000,
+            attributes: [Attribute("ctl", "a\u{0}b\u{1F}\\\u{2029}"), Attribute("unicode", "Grüße 🚀")],
+            events: [
+                SpanEvent(timeUnixNano: 2_000_000, name: "q\"uote", attributes: [Attribute("k", "v\"w"), Attribute("list", .array([1, "x", .empty]))], droppedAttributesCount: 2),
+                SpanEvent(timeUnixNano: 2_000_000, name: "{\"looks\":{}}"),
+            ]
+        )
+        let batch = SpanBatch([ResourceSpans(resource: Resource(attributes: [Attribute("service.name", "s")]), scopeSpans: [ScopeSpans(spans: [record])])])
+        let decoded = try ZipkinJSON.decode(ZipkinJSON.encode(batch))
+        #expect(decoded.resourceSpans == batch.resourceSpans)
+    }
+}

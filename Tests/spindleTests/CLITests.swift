@@ -13,7 +13,7 @@ private let fixtures = URL(fileURLWithPath: #filePath)
 @Suite struct CLITests {
     @Test func help_listsEverySubcommand() {
         let help = SpindleCommand.helpMessage()
-        for name in ["convert", "inspect", "bench"] {
+        for name in ["serve", "convert", "inspect", "bench"] {
             #expect(help.contains(name), "--help does not list \(name)")
         }
     }

@@ -31,6 +31,14 @@ public enum JSONReader {
         var parser = JSONParser(bytes: bytes, maxDepth: max(0, maxDepth))
         return try parser.parseDocument()
     }
+
+    /// Parses the one value that starts at `offset` and ignores what follows it, for a
+    /// decoder that scanned the text with a ``JSONScanner`` and wants a tree of one part
+    /// of it. Offsets are those of `bytes`; the caller has checked the UTF-8.
+    static func parseValue(_ bytes: [UInt8], at offset: Int, maxDepth: Int) throws(WireError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: max(0, maxDepth), startingAt: offset)
+        return try parser.parseDocument()
+    }
 }
 
 /// The parser behind ``JSONReader``: iterative, with explicit stacks.
@@ -55,9 +63,20 @@ struct JSONParser {
     /// Reused for every string with escapes, so unescaping allocates only the result.
     private var scratch: [UInt8] = []
 
+    /// True when parsing stops after the first value instead of requiring the end of the input.
+    private let stopsAfterValue: Bool
+
     init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        stopsAfterValue = false
+    }
+
+    init(bytes: [UInt8], maxDepth: Int, startingAt offset: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+        index = min(max(0, offset), bytes.count)
+        stopsAfterValue = true
     }
 
     mutating func parseDocument() throws(WireError) -> JSONValue {
@@ -120,7 +139,7 @@ struct JSONParser {
             while true {
                 skipWhitespace()
                 guard let frame = frames.last else {
-                    guard index == bytes.count else {
+                    guard index == bytes.count || stopsAfterValue else {
                         throw invalid(at: index, "unexpected \(describe(bytes[index])) after the JSON value")
                     }
                     return value

@@ -138,20 +138,99 @@ enum JSONNumberText {
     /// Sign and magnitude of an integer `-? (0 | [1-9][0-9]*)`; nil for any other text or
     /// a magnitude above `UInt64.max`.
     static func integer(_ text: String) -> (negative: Bool, magnitude: UInt64)? {
-        var utf8 = text.utf8[...]
-        let negative = utf8.first == UInt8(ascii: "-")
-        if negative { utf8 = utf8.dropFirst() }
-        guard let first = utf8.first, isDigit(first) else { return nil }
-        if first == UInt8(ascii: "0") && utf8.count > 1 { return nil }
+        var text = text
+        return text.withUTF8 { integer(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``integer(_:)`` on UTF-8 bytes.
+    @inline(__always)
+    static func integer(_ bytes: UnsafeRawBufferPointer) -> (negative: Bool, magnitude: UInt64)? {
+        var index = 0
+        let end = bytes.count
+        let negative = end > 0 && bytes[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < end, isDigit(bytes[index]) else { return nil }
+        if bytes[index] == UInt8(ascii: "0") && end - index > 1 { return nil }
         var magnitude: UInt64 = 0
-        for byte in utf8 {
+        if end - index <= 19 {
+            // Hot path: 19 digits cannot overflow 64 bits.
+            while index < end {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                magnitude = magnitude &* 10 &+ UInt64(digit)
+                index += 1
+            }
+            return (negative, magnitude)
+        }
+        while index < end {
+            let byte = bytes[index]
             guard isDigit(byte) else { return nil }
             let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
             guard !overflow1, !overflow2 else { return nil }
             magnitude = sum
+            index += 1
         }
         return (negative, magnitude)
+    }
+
+    /// Exact powers of ten up to 10^22, the largest a `Double` holds exactly.
+    private static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// The `Double` nearest to `bytes`, which must be one JSON number (as
+    /// ``scan(_:from:)`` accepts it), rounded as `Double(String)` rounds it.
+    ///
+    /// Hot path: a number with at most 15 significant digits and a small exponent, such
+    /// as `19.99`, is one exactly rounded multiplication or division of two exact values
+    /// (Clinger's fast path), with no String created; any other goes through
+    /// `Double(String)`.
+    static func double(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var index = 0
+        let end = bytes.count
+        let negative = end > 0 && bytes[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        while index < end, isDigit(bytes[index]) {
+            mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+            if mantissa != 0 { digits += 1 }
+            index += 1
+        }
+        if index < end && bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < end, isDigit(bytes[index]) {
+                mantissa = mantissa &* 10 &+ UInt64(bytes[index] &- UInt8(ascii: "0"))
+                if mantissa != 0 { digits += 1 }
+                exponent -= 1
+                index += 1
+            }
+        }
+        if index < end && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E")) {
+            index += 1
+            var exponentNegative = false
+            if index < end && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            var written = 0
+            while index < end, isDigit(bytes[index]), written < 10_000 {
+                written = written * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+                index += 1
+            }
+            exponent += exponentNegative ? -written : written
+        }
+        if index == end, digits <= 15, (-22...22).contains(exponent) {
+            // Both operands are exact, so the one operation rounds correctly.
+            let magnitude = exponent < 0
+                ? Double(mantissa) / exactPowersOfTen[-exponent]
+                : Double(mantissa) * exactPowersOfTen[exponent]
+            return negative ? -magnitude : magnitude
+        }
+        return Double(String(decoding: bytes, as: UTF8.self))
     }
 
     /// True when `text` is exactly one JSON number.

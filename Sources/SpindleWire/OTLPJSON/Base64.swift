@@ -38,24 +38,35 @@ enum Base64 {
     }
 
     static func decode(_ text: String) -> [UInt8]? {
-        var input = Array(text.utf8)
+        var out = [UInt8]()
+        var text = text
+        let decoded = text.withUTF8 { decode(UnsafeRawBufferPointer($0), appendingTo: &out) }
+        return decoded ? out : nil
+    }
+
+    /// Decodes `input` and appends the bytes to `out`; false (with `out` as it was) when
+    /// `input` is not base64.
+    static func decode(_ input: UnsafeRawBufferPointer, appendingTo out: inout [UInt8]) -> Bool {
         // Padding: at most two `=`, only at the end, and only to complete a group of four.
+        var count = input.count
         var padding = 0
-        while let last = input.last, last == UInt8(ascii: "=") {
-            input.removeLast()
+        while count > 0, input[count - 1] == UInt8(ascii: "=") {
+            count -= 1
             padding += 1
         }
-        guard padding <= 2 else { return nil }
-        if padding > 0 && (input.count + padding) % 4 != 0 { return nil }
-        let remainder = input.count % 4
-        guard remainder != 1 else { return nil }
+        guard padding <= 2 else { return false }
+        if padding > 0 && (count + padding) % 4 != 0 { return false }
+        guard count % 4 != 1 else { return false }
 
-        var out = [UInt8]()
-        out.reserveCapacity(input.count * 3 / 4)
+        let original = out.count
+        out.reserveCapacity(original + count * 3 / 4)
         var accumulator: UInt32 = 0
         var bits = 0
-        for byte in input {
-            guard let value = sextet(byte) else { return nil }
+        for index in 0..<count {
+            guard let value = sextet(input[index]) else {
+                out.removeSubrange(original...)
+                return false
+            }
             accumulator = (accumulator << 6 | UInt32(value)) & 0xFFFFFF
             bits += 6
             if bits >= 8 {
@@ -65,7 +76,7 @@ enum Base64 {
         }
         // Bits left over after the last whole byte are ignored, as Go's and Python's
         // decoders ignore them.
-        return out
+        return true
     }
 
     private static func sextet(_ byte: UInt8) -> UInt8? {

@@ -39,10 +39,33 @@ public enum OTLPJSON {
     public static let maxNestingDepth = 160
 
     /// Decodes an `ExportTraceServiceRequest` in OTLP JSON.
-    public static func decodeExportRequest(_ bytes: [UInt8]) throws(WireError) -> SpanBatch {
-        let root = try JSONReader.parse(bytes, maxDepth: maxNestingDepth)
-        return SpanBatch(try OTLPJSONDecoding.request(root))
+    ///
+    /// With `malformedIDs: .decodeAsZero`, a trace or span ID that is not one (wrong
+    /// length, not hexadecimal, not a string) decodes as the all-zero (invalid) ID instead
+    /// of failing the request with ``WireError/Code/invalidID``, as
+    /// ``OTLPProtobuf/decodeExportRequest(_:malformedIDs:)`` does, so that a collector can
+    /// reject that span alone and keep the rest.
+    ///
+    /// The batch's arena is the request itself (strings with escapes and `bytesValue`s
+    /// are decoded after it), so decoding copies no string that needs no unescaping.
+    /// A request larger than ``maxRequestBytes`` is `.tooLarge`.
+    public static func decodeExportRequest(_ bytes: [UInt8], malformedIDs: OTLPProtobuf.MalformedIDPolicy = .reject) throws(WireError) -> SpanBatch {
+        guard bytes.count <= maxRequestBytes else {
+            throw WireError(.tooLarge, field: "", offset: 0, "an OTLP JSON request must be at most \(maxRequestBytes) bytes, this one is \(bytes.count) bytes")
+        }
+        let tables = try JSONDocument.decode(bytes, maxDepth: maxNestingDepth) { scanner throws(WireError) in
+            var decoder = OTLPJSONRequestDecoder(scanner: scanner, arena: bytes, malformedIDs: malformedIDs)
+            try decoder.decodeRequest()
+            scanner = decoder.scanner
+            return decoder.tables
+        }
+        return SpanBatch(tables: tables)
     }
+
+    /// The largest request ``decodeExportRequest(_:malformedIDs:)`` accepts: batches
+    /// address their arena with 32-bit offsets, and the arena is the request followed by
+    /// its decoded escapes and `bytesValue`s, which are shorter than their text.
+    public static let maxRequestBytes = Int(Int32.max)
 
     /// Encodes a batch as an `ExportTraceServiceRequest` in OTLP JSON (compact, UTF-8).
     public static func encodeExportRequest(_ batch: SpanBatch) -> [UInt8] {

@@ -9,6 +9,14 @@ public import SpindleModel
 /// lists them. Decoding is zero-copy: the batch's arena *is* the request, so strings and
 /// bytes are ranges of it, checked for UTF-8 where the schema says `string`.
 public enum OTLPProtobuf {
+    /// What a decoder does with a trace or span ID of the wrong length.
+    public enum MalformedIDPolicy: Sendable {
+        /// Fail the whole request with ``WireError/Code/invalidID``.
+        case reject
+        /// Decode it as the all-zero ID, which is invalid, and go on.
+        case decodeAsZero
+    }
+
     /// How deep `AnyValue` arrays and key-value lists (and unknown groups) may nest.
     public static let maxNestingDepth = 32
 
@@ -20,11 +28,15 @@ public enum OTLPProtobuf {
     /// its exact length — throws a ``WireError`` naming the field path and byte offset.
     /// Empty IDs decode as zero (invalid) IDs: whether to reject such spans is the
     /// caller's decision, not the codec's.
-    public static func decodeExportRequest(_ bytes: [UInt8]) throws(WireError) -> SpanBatch {
+    ///
+    /// With `malformedIDs: .decodeAsZero`, an ID of the wrong length decodes as the
+    /// all-zero (invalid) ID instead of failing the request, so that a collector can
+    /// reject that span alone and keep the rest, as OTLP's partial success asks.
+    public static func decodeExportRequest(_ bytes: [UInt8], malformedIDs: MalformedIDPolicy = .reject) throws(WireError) -> SpanBatch {
         guard bytes.count <= Int(UInt32.max) else {
             throw WireError(.tooLarge, field: "", offset: 0, "a request must be smaller than 4 GiB, this one is \(bytes.count) bytes")
         }
-        var decoder = OTLPRequestDecoder(bytes: bytes)
+        var decoder = OTLPRequestDecoder(bytes: bytes, malformedIDs: malformedIDs)
         let result: Result<Void, WireError> = bytes.withUnsafeBytes { buffer in
             do throws(WireError) {
                 try decoder.decodeRequest(ProtoReader(buffer))

@@ -8,8 +8,10 @@ import SpindleModel
 /// so that each container's children stay contiguous whatever their depth.
 struct OTLPRequestDecoder {
     var tables: SpanTables
+    let malformedIDs: OTLPProtobuf.MalformedIDPolicy
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], malformedIDs: OTLPProtobuf.MalformedIDPolicy) {
+        self.malformedIDs = malformedIDs
         tables = SpanTables(arena: bytes)
         // Capacity guesses from the size of the request avoid most regrowth: a span with
         // ten attributes and two events takes about 600 bytes. Large reservations cost
@@ -193,10 +195,10 @@ struct OTLPRequestDecoder {
                 let slot = try decodeKeyValueField(reader, &position, end, "attributes", attributeIndex)
                 tables.spanAttributes.append(slot)
                 attributeIndex += 1
-            case 1 << 3 | 2: row.traceID = try reader.readTraceID(&position, end, "trace_id")
-            case 2 << 3 | 2: row.spanID = try reader.readSpanID(&position, end, "span_id")
+            case 1 << 3 | 2: row.traceID = try readTraceID(reader, &position, end, "trace_id")
+            case 2 << 3 | 2: row.spanID = try readSpanID(reader, &position, end, "span_id")
             case 3 << 3 | 2: row.traceState = try reader.readString(&position, end, "trace_state")
-            case 4 << 3 | 2: row.parentSpanID = try reader.readSpanID(&position, end, "parent_span_id")
+            case 4 << 3 | 2: row.parentSpanID = try readSpanID(reader, &position, end, "parent_span_id")
             case 5 << 3 | 2: row.name = try reader.readString(&position, end, "name")
             case 6 << 3 | 0: row.kind = SpanKind(rawValue: Int32(truncatingIfNeeded: try reader.readVarint(&position, end, "kind")))
             case 7 << 3 | 1: row.startTimeUnixNano = try reader.readFixed64(&position, end, "start_time_unix_nano")
@@ -275,8 +277,8 @@ struct OTLPRequestDecoder {
             let tagOffset = position
             let tag = try reader.readVarint(&position, end, "tag")
             switch tag {
-            case 1 << 3 | 2: row.traceID = try reader.readTraceID(&position, end, "trace_id")
-            case 2 << 3 | 2: row.spanID = try reader.readSpanID(&position, end, "span_id")
+            case 1 << 3 | 2: row.traceID = try readTraceID(reader, &position, end, "trace_id")
+            case 2 << 3 | 2: row.spanID = try readSpanID(reader, &position, end, "span_id")
             case 3 << 3 | 2: row.traceState = try reader.readString(&position, end, "trace_state")
             case 4 << 3 | 2:
                 let slot = try decodeKeyValueField(reader, &position, end, "attributes", index)
@@ -308,6 +310,24 @@ struct OTLPRequestDecoder {
                     throw error
                 }
             }
+        }
+    }
+
+    @inline(__always)
+    private func readTraceID(_ reader: ProtoReader, _ position: inout Int, _ end: Int, _ field: StaticString) throws(WireError) -> TraceID {
+        do throws(WireError) {
+            return try reader.readTraceID(&position, end, field)
+        } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
+            return .zero
+        }
+    }
+
+    @inline(__always)
+    private func readSpanID(_ reader: ProtoReader, _ position: inout Int, _ end: Int, _ field: StaticString) throws(WireError) -> SpanID {
+        do throws(WireError) {
+            return try reader.readSpanID(&position, end, field)
+        } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
+            return .zero
         }
     }
 

@@ -99,7 +99,8 @@ enum ZipkinSpanDecoder {
         let remaining = tags.entries
         var attributes = remaining.map { Attribute($0.key, .string($0.value)) }
         var tagKeys = Set(remaining.map(\.key))
-        func add(_ key: String, _ value: AttributeValue) {
+        func add(_ key: StaticString, _ value: AttributeValue) {
+            let key = key.description
             if tagKeys.insert(key).inserted { attributes.append(Attribute(key, value)) }
         }
         if let local = localEndpoint {
@@ -307,7 +308,7 @@ enum ZipkinSpanDecoder {
         }
     }
 
-    private static func statusCode(_ text: String) -> StatusCode? {
+    static func statusCode(_ text: String) -> StatusCode? {
         switch text {
         case "OK", "Ok", "STATUS_CODE_OK": .ok
         case "ERROR", "Error", "STATUS_CODE_ERROR": .error
@@ -343,24 +344,24 @@ enum ZipkinSpanDecoder {
     private static func takeLinks(tags: inout ZipkinTags) -> [SpanLink] {
         var links: [SpanLink] = []
         var index = 0
-        while let text = tags[ZipkinKeys.linkPrefix + String(index)] {
+        while let text = tags[ZipkinKeys.linkPrefix.description + String(index)] {
             if let link = ZipkinLinkTag.parse(text) {
                 links.append(link)
-                tags.remove(ZipkinKeys.linkPrefix + String(index))
+                tags.remove(ZipkinKeys.linkPrefix.description + String(index))
             }
             index += 1
         }
         return links
     }
 
-    private static func takeDroppedCount(_ key: String, tags: inout ZipkinTags) -> UInt32 {
+    private static func takeDroppedCount(_ key: StaticString, tags: inout ZipkinTags) -> UInt32 {
         guard let text = tags[key], let count = UInt32(text) else { return 0 }
         tags.remove(key)
         return count
     }
 
     private static func takeScope(tags: inout ZipkinTags) -> InstrumentationScope {
-        func take(_ preferred: String, _ alias: String) -> String {
+        func take(_ preferred: StaticString, _ alias: StaticString) -> String {
             let value = tags.remove(preferred) ?? tags[alias] ?? ""
             // The alias is redundant when it repeats the value; otherwise it stays an attribute.
             if tags[alias] == value { tags.remove(alias) }
@@ -372,7 +373,7 @@ enum ZipkinSpanDecoder {
     private static func takeResource(localServiceName: String, tags: inout ZipkinTags) -> Resource {
         var attributes: [Attribute] = []
         if !localServiceName.isEmpty {
-            var key = ZipkinKeys.serviceName
+            var key = ZipkinKeys.serviceName.description
             if let source = tags[ZipkinKeys.serviceNameSource], !source.isEmpty {
                 key = source
                 tags.remove(ZipkinKeys.serviceNameSource)
@@ -401,37 +402,5 @@ enum ZipkinSpanDecoder {
     private static func describe(_ value: JSONValue) -> String {
         if case .number(let raw) = value.kind { return excerpt(raw) }
         return value.kindDescription
-    }
-}
-
-/// Groups decoded spans into resource and scope groups in order of first appearance.
-struct ZipkinSpanGrouper {
-    private struct ScopeKey: Hashable {
-        var resource: Int
-        var scope: InstrumentationScope
-    }
-
-    private(set) var resourceSpans: [ResourceSpans] = []
-    private var resourceIndex: [Resource: Int] = [:]
-    private var scopeIndex: [ScopeKey: Int] = [:]
-
-    mutating func append(_ span: SpanRecord, resource: Resource, scope: InstrumentationScope) {
-        // Resources compare as sets of attributes: tag order in the payload is not meaning.
-        let resourceKey = Resource(attributes: resource.attributes.sorted { $0.key < $1.key })
-        let groupIndex: Int
-        if let existing = resourceIndex[resourceKey] {
-            groupIndex = existing
-        } else {
-            groupIndex = resourceSpans.count
-            resourceIndex[resourceKey] = groupIndex
-            resourceSpans.append(ResourceSpans(resource: resource))
-        }
-        let scopeKey = ScopeKey(resource: groupIndex, scope: scope)
-        if let existing = scopeIndex[scopeKey] {
-            resourceSpans[groupIndex].scopeSpans[existing].spans.append(span)
-        } else {
-            scopeIndex[scopeKey] = resourceSpans[groupIndex].scopeSpans.count
-            resourceSpans[groupIndex].scopeSpans.append(ScopeSpans(scope: scope, spans: [span]))
-        }
     }
 }

@@ -124,20 +124,21 @@ public enum ZipkinJSON {
     /// Spans are grouped into one `ResourceSpans` per distinct resource and one
     /// `ScopeSpans` per scope within it, both in order of first appearance; spans keep
     /// their payload order within a scope.
+    ///
+    /// The batch's arena is the payload itself (text that had escapes, and the keys the
+    /// mapping adds, follow it), so decoding copies no string that needs no unescaping.
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> SpanBatch {
         guard bytes.count <= maxPayloadBytes else {
             throw WireError(.tooLarge, field: "", offset: 0, "the payload is \(bytes.count) bytes; Zipkin JSON payloads are limited to \(maxPayloadBytes) bytes, so split the batch")
         }
-        let root = try JSONReader.parse(bytes)
-        guard case .array(let elements) = root.kind else {
-            throw WireError(.invalidValue, field: "", offset: root.offset, "expected a JSON array of Zipkin v2 spans, found \(root.kindDescription)")
+        let tables = try JSONDocument.decode(bytes, maxDepth: JSONReader.defaultMaxDepth) { scanner throws(WireError) in
+            var decoder = ZipkinBatchDecoder(scanner: scanner, payload: bytes)
+            try decoder.decodeArray()
+            decoder.finishTables()
+            scanner = decoder.scanner
+            return decoder.tables
         }
-        var grouper = ZipkinSpanGrouper()
-        for (index, element) in elements.enumerated() {
-            let decoded = try ZipkinSpanDecoder.decode(element, index: index)
-            grouper.append(decoded.span, resource: decoded.resource, scope: decoded.scope)
-        }
-        return SpanBatch(grouper.resourceSpans)
+        return SpanBatch(tables: tables)
     }
 
     /// Encodes spans as a Zipkin v2 JSON array.
@@ -145,43 +146,57 @@ public enum ZipkinJSON {
     /// Encoding does not validate: a span with an all-zero ID is written as it is (and
     /// ``decode(_:)`` rejects it).
     public static func encode(_ batch: SpanBatch) -> [UInt8] {
-        ZipkinSpanEncoder.encode(batch)
+        let tables = batch.tables
+        // Room for every span's text, so that the buffer rarely grows: the fixed fields, and
+        // each span's copy of its resource's and scope's tags next to its own.
+        let resourceTags = tables.resources.reduce(0) { max($0, Int($1.attributes.count)) }
+        let scopeTags = tables.scopes.reduce(0) { max($0, Int($1.attributes.count)) }
+        let perSpan = 400 + 64 * (resourceTags + scopeTags + 4)
+        let estimate = tables.spans.count * perSpan + tables.arena.count + tables.spanAttributes.count * 48
+            + tables.events.count * 160 + tables.links.count * 256 + 64
+        var out = JSONOutput(capacity: min(estimate, JSONOutput.largestInitialCapacity))
+        tables.arena.withUnsafeBytes { arena in
+            var encoder = ZipkinBatchEncoder(tables: tables, arena: arena)
+            encoder.write(into: &out)
+        }
+        return out.finish()
     }
 }
 
-/// Tag and attribute keys of the mapping, in one place.
+/// Tag and attribute keys of the mapping, in one place: `StaticString`s, which the codecs
+/// compare with bytes and write without creating a String.
 enum ZipkinKeys {
-    static let statusCode = "otel.status_code"
-    static let statusDescription = "otel.status_description"
-    static let error = "error"
-    static let scopeName = "otel.scope.name"
-    static let scopeVersion = "otel.scope.version"
-    static let libraryName = "otel.library.name"
-    static let libraryVersion = "otel.library.version"
-    static let traceState = "w3c.tracestate"
-    static let spanKind = "span.kind"
-    static let linkPrefix = "otlp.link."
-    static let droppedAttributesCount = "otel.dropped_attributes_count"
-    static let droppedEventsCount = "otel.dropped_events_count"
-    static let droppedLinksCount = "otel.dropped_links_count"
-    static let serviceNameSource = "otlp.service.name.source"
-    static let serviceName = "service.name"
-    static let startTimeAbsent = "otel.zipkin.absentField.startTime"
-    static let debug = "zipkin.debug"
-    static let shared = "zipkin.shared"
+    static let statusCode: StaticString = "otel.status_code"
+    static let statusDescription: StaticString = "otel.status_description"
+    static let error: StaticString = "error"
+    static let scopeName: StaticString = "otel.scope.name"
+    static let scopeVersion: StaticString = "otel.scope.version"
+    static let libraryName: StaticString = "otel.library.name"
+    static let libraryVersion: StaticString = "otel.library.version"
+    static let traceState: StaticString = "w3c.tracestate"
+    static let spanKind: StaticString = "span.kind"
+    static let linkPrefix: StaticString = "otlp.link."
+    static let droppedAttributesCount: StaticString = "otel.dropped_attributes_count"
+    static let droppedEventsCount: StaticString = "otel.dropped_events_count"
+    static let droppedLinksCount: StaticString = "otel.dropped_links_count"
+    static let serviceNameSource: StaticString = "otlp.service.name.source"
+    static let serviceName: StaticString = "service.name"
+    static let startTimeAbsent: StaticString = "otel.zipkin.absentField.startTime"
+    static let debug: StaticString = "zipkin.debug"
+    static let shared: StaticString = "zipkin.shared"
 
     // Endpoints: the collector's current default names (its network feature gates are
     // beta, so on), and the older names encoding also reads.
-    static let localAddress = "network.local.address"
-    static let localPort = "net.host.port"
-    static let peerService = "service.peer.name"
-    static let peerAddress = "network.peer.address"
-    static let peerPort = "net.peer.port"
-    static let legacyLocalAddress = "net.host.ip"
-    static let newerLocalPort = "network.local.port"
-    static let legacyPeerService = "peer.service"
-    static let legacyPeerAddress = "net.peer.ip"
-    static let newerPeerPort = "network.peer.port"
+    static let localAddress: StaticString = "network.local.address"
+    static let localPort: StaticString = "net.host.port"
+    static let peerService: StaticString = "service.peer.name"
+    static let peerAddress: StaticString = "network.peer.address"
+    static let peerPort: StaticString = "net.peer.port"
+    static let legacyLocalAddress: StaticString = "net.host.ip"
+    static let newerLocalPort: StaticString = "network.local.port"
+    static let legacyPeerService: StaticString = "peer.service"
+    static let legacyPeerAddress: StaticString = "net.peer.ip"
+    static let newerPeerPort: StaticString = "network.peer.port"
 
     /// Tags that describe the resource, not the span: the resource keys of semantic
     /// conventions 1.6.1 and the OpenCensus resource keys, the collector's
@@ -211,7 +226,7 @@ enum ZipkinKeys {
     ]
 
     /// Resource keys that may stand in for `service.name`, in the collector's order.
-    static let serviceNameFallbacks = ["faas.name", "k8s.deployment.name", "process.executable.name"]
+    static let serviceNameFallbacks: [StaticString] = ["faas.name", "k8s.deployment.name", "process.executable.name"]
 }
 
 /// Tags in first-appearance order with map semantics: setting a key again replaces its
@@ -225,6 +240,8 @@ struct ZipkinTags {
 
     subscript(key: String) -> String? { values[key] }
 
+    subscript(key: StaticString) -> String? { values[key.description] }
+
     mutating func set(_ key: String, _ value: String) {
         values[key] = value
         if known.insert(key).inserted { order.append(key) }
@@ -233,6 +250,11 @@ struct ZipkinTags {
     @discardableResult
     mutating func remove(_ key: String) -> String? {
         values.removeValue(forKey: key)
+    }
+
+    @discardableResult
+    mutating func remove(_ key: StaticString) -> String? {
+        remove(key.description)
     }
 
     /// The tags left, in order.

@@ -1,0 +1,88 @@
+import SpindleModel
+
+/// Why the pipeline drops a span. OTLP requires non-zero trace and span IDs
+/// (https://opentelemetry.io/docs/specs/otel/trace/api/#spancontext), and a span cannot
+/// end before it starts.
+enum SpanRejectionReason: Int, CaseIterable, Sendable {
+    case zeroTraceID
+    case zeroSpanID
+    case endBeforeStart
+
+    /// The `reason` dimension of `spindle_rejected_spans_total`.
+    var metricLabel: String {
+        switch self {
+        case .zeroTraceID: "zero_trace_id"
+        case .zeroSpanID: "zero_span_id"
+        case .endBeforeStart: "end_before_start"
+        }
+    }
+
+    /// How `partial_success.error_message` describes spans rejected for this reason.
+    var phrase: String {
+        switch self {
+        case .zeroTraceID: "with an all-zero trace_id"
+        case .zeroSpanID: "with an all-zero span_id"
+        case .endBeforeStart: "ending before it starts"
+        }
+    }
+}
+
+/// The invalid spans of a batch, by reason.
+///
+/// A span with several problems counts once, under the first reason in
+/// ``SpanRejectionReason``'s order, so the counts add up to ``rejected``. A decoder under
+/// ``OTLPProtobuf/MalformedIDPolicy/decodeAsZero`` turns a malformed ID into the zero ID,
+/// so such a span is rejected here as an all-zero one.
+struct SpanValidation: Sendable {
+    /// Rejected spans per reason, indexed by ``SpanRejectionReason/rawValue``.
+    private(set) var counts: [Int] = Array(repeating: 0, count: SpanRejectionReason.allCases.count)
+    /// The indices of the valid spans, ascending; nil when every span is valid (the
+    /// common case, which allocates nothing).
+    private(set) var validIndices: [Int]?
+
+    init(_ batch: SpanBatch) {
+        let spans = batch.tables.spans
+        // The hot path reads the rows directly and allocates only once a span fails.
+        for index in spans.indices {
+            let row = spans[index]
+            let reason: SpanRejectionReason?
+            if !row.traceID.isValid {
+                reason = .zeroTraceID
+            } else if !row.spanID.isValid {
+                reason = .zeroSpanID
+            } else if row.endTimeUnixNano < row.startTimeUnixNano {
+                reason = .endBeforeStart
+            } else {
+                reason = nil
+            }
+            if let reason {
+                if validIndices == nil { validIndices = Array(0..<index) }
+                counts[reason.rawValue] += 1
+            } else {
+                validIndices?.append(index)
+            }
+        }
+    }
+
+    var rejected: Int { counts.reduce(0, +) }
+
+    func count(_ reason: SpanRejectionReason) -> Int { counts[reason.rawValue] }
+
+    /// The batch without its invalid spans.
+    func validSpans(of batch: SpanBatch) -> SpanBatch {
+        guard let validIndices else { return batch }
+        return batch.selecting(spansAt: validIndices)
+    }
+
+    /// `partial_success.error_message`: "" when nothing was rejected, otherwise e.g.
+    /// "2 spans rejected: 1 with an all-zero trace_id, 1 ending before it starts".
+    var message: String {
+        let total = rejected
+        guard total > 0 else { return "" }
+        let parts = SpanRejectionReason.allCases.compactMap { reason -> String? in
+            let count = counts[reason.rawValue]
+            return count == 0 ? nil : "\(count) \(reason.phrase)"
+        }
+        return "\(total) \(total == 1 ? "span" : "spans") rejected: " + parts.joined(separator: ", ")
+    }
+}

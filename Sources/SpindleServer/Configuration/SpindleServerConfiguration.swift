@@ -1,0 +1,122 @@
+public import Logging
+
+/// Everything `spindle serve` can be told: where to listen, where and how to store, and
+/// the bounds that keep one bad client from hurting the others.
+///
+/// Defaults follow DESIGN.md (Jaeger all-in-one and Tempo ports, loopback only). A port of
+/// 0 asks the system for any free port; ``SpindleServer/waitUntilListening()`` reports
+/// the ports actually bound.
+public struct SpindleServerConfiguration: Sendable, Hashable {
+    /// Where spans are stored.
+    public enum Storage: String, Sendable, Hashable, CaseIterable {
+        /// ``InMemoryTraceStore``: bounded by ``SpindleServerConfiguration/memoryMaxSpans``,
+        /// lost on exit.
+        case memory
+        /// The embedded engine under ``SpindleServerConfiguration/dataDir`` (not available yet).
+        case native
+    }
+
+    /// The interface every listener binds to: an IP address, or `localhost`.
+    public var host: String
+    /// OTLP/gRPC `TraceService/Export`.
+    public var otlpGRPCPort: Int
+    /// OTLP/HTTP `POST /v1/traces`.
+    public var otlpHTTPPort: Int
+    /// Zipkin `POST /api/v2/spans`.
+    public var zipkinPort: Int
+    /// The UI, Spindle's own API, the Jaeger API and `/metrics`.
+    public var httpPort: Int
+    /// The Tempo API.
+    public var tempoPort: Int
+    /// Where the native engine keeps its files.
+    public var dataDir: String
+    public var storage: Storage
+    /// The memory store's bound: past it the oldest spans are evicted.
+    public var memoryMaxSpans: Int
+    /// The largest request body accepted, in bytes, measured after decompression; larger
+    /// requests (and decompression bombs) are answered 413 / RESOURCE_EXHAUSTED.
+    public var maxBodyBytes: Int
+    /// The pipeline's bound: bytes of requests accepted but not yet stored. Past it clients
+    /// are told to retry later (429 / RESOURCE_EXHAUSTED).
+    public var maxBytesInFlight: Int
+    /// How long a client may take to send one request (headers and body), and how long an
+    /// idle keep-alive connection stays open. A client that stalls is disconnected;
+    /// everyone else keeps being served.
+    public var requestReadTimeout: Duration
+    /// The longest a graceful shutdown may take before what is left is cancelled.
+    public var shutdownTimeout: Duration
+    public var logLevel: Logger.Level
+
+    public init(
+        host: String = "127.0.0.1",
+        otlpGRPCPort: Int = 4317,
+        otlpHTTPPort: Int = 4318,
+        zipkinPort: Int = 9411,
+        httpPort: Int = 16686,
+        tempoPort: Int = 3200,
+        dataDir: String = "./spindle-data",
+        storage: Storage = .memory,
+        memoryMaxSpans: Int = 1_000_000,
+        maxBodyBytes: Int = 64 << 20,
+        maxBytesInFlight: Int = 256 << 20,
+        requestReadTimeout: Duration = .seconds(30),
+        shutdownTimeout: Duration = .seconds(30),
+        logLevel: Logger.Level = .info
+    ) {
+        self.host = host
+        self.otlpGRPCPort = otlpGRPCPort
+        self.otlpHTTPPort = otlpHTTPPort
+        self.zipkinPort = zipkinPort
+        self.httpPort = httpPort
+        self.tempoPort = tempoPort
+        self.dataDir = dataDir
+        self.storage = storage
+        self.memoryMaxSpans = memoryMaxSpans
+        self.maxBodyBytes = maxBodyBytes
+        self.maxBytesInFlight = maxBytesInFlight
+        self.requestReadTimeout = requestReadTimeout
+        self.shutdownTimeout = shutdownTimeout
+        self.logLevel = logLevel
+    }
+
+    /// Every port 0 (any free port) on loopback: what tests use, so several servers can
+    /// run side by side.
+    public static func ephemeral() -> SpindleServerConfiguration {
+        SpindleServerConfiguration(otlpGRPCPort: 0, otlpHTTPPort: 0, zipkinPort: 0, httpPort: 0, tempoPort: 0)
+    }
+
+    /// Checks what cannot work before anything is started.
+    public func validate() throws(SpindleServerError) {
+        if storage == .native {
+            throw SpindleServerError(
+                .storageNotAvailable,
+                "the native storage engine is not available yet; use --storage memory"
+            )
+        }
+        for (flag, port) in [
+            ("--otlp-grpc-port", otlpGRPCPort), ("--otlp-http-port", otlpHTTPPort), ("--zipkin-port", zipkinPort),
+            ("--http-port", httpPort), ("--tempo-port", tempoPort),
+        ] where !(0...65_535).contains(port) {
+            throw SpindleServerError(.invalidConfiguration, "\(flag) \(port) is not a TCP port (0...65535; 0 means any free port)")
+        }
+        let fixed = [otlpGRPCPort, otlpHTTPPort, zipkinPort, httpPort, tempoPort].filter { $0 != 0 }
+        if Set(fixed).count != fixed.count {
+            throw SpindleServerError(.invalidConfiguration, "two listeners are given the same port: \(fixed.map(String.init).joined(separator: ", "))")
+        }
+        if host.isEmpty {
+            throw SpindleServerError(.invalidConfiguration, "--host is empty; give an IP address such as 127.0.0.1 or 0.0.0.0")
+        }
+        if memoryMaxSpans < 1 {
+            throw SpindleServerError(.invalidConfiguration, "--memory-max-spans must be at least 1, not \(memoryMaxSpans)")
+        }
+        if maxBodyBytes < 1 || maxBodyBytes > Int(UInt32.max) {
+            throw SpindleServerError(.invalidConfiguration, "--max-body-size must be between 1 byte and 4 GiB, not \(maxBodyBytes)")
+        }
+        if maxBytesInFlight < 1 {
+            throw SpindleServerError(.invalidConfiguration, "--max-bytes-in-flight must be at least 1 byte, not \(maxBytesInFlight)")
+        }
+        if requestReadTimeout <= .zero {
+            throw SpindleServerError(.invalidConfiguration, "the request read timeout must be positive")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import SpindleCollector
+
+/// The HTTP listeners of `spindle serve`, each a Hummingbird application with its own
+/// router. Every one answers `GET /ready` with 200 once it is serving.
+enum HTTPListeners {
+    /// What every HTTP listener shares.
+    struct Settings: Sendable {
+        var host: String
+        var maxBodyBytes: Int
+        var readTimeout: Duration
+        var logger: Logger
+        var registry: PrometheusCollectorRegistry
+    }
+
+    /// OTLP/HTTP on 4318: `POST /v1/traces`, protobuf or JSON, gzip or deflate.
+    static func otlpHTTP(receiver: OTLPHTTPReceiver, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+        let endpoint = IngestEndpoint(
+            name: "otlp-http",
+            maxBodyBytes: settings.maxBodyBytes,
+            readTimeout: settings.readTimeout,
+            logger: settings.logger,
+            refusal: otlpRefusal,
+            receive: { contentType, body in await receiver.handle(contentType: contentType, body: body) },
+            refusals: RefusalCounters(registry: settings.registry, protocol: "otlp_http")
+        )
+        let router = baseRouter(listener: "otlp-http", settings: settings, allowed: ["/v1/traces": [.post]])
+        router.post("/v1/traces") { request, context in
+            try await endpoint.respond(to: request, context: context)
+        }
+        return application("otlp-http", router: router, port: port, settings: settings, onBound: onBound)
+    }
+
+    /// Zipkin on 9411: `POST /api/v2/spans` (JSON v2), gzip or deflate.
+    static func zipkin(receiver: ZipkinReceiver, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+        let endpoint = IngestEndpoint(
+            name: "zipkin",
+            maxBodyBytes: settings.maxBodyBytes,
+            readTimeout: settings.readTimeout,
+            logger: settings.logger,
+            refusal: { status, message, _ in Response.text(status: status, message + "\n") },
+            receive: { contentType, body in await receiver.handle(contentType: contentType, body: body) },
+            refusals: RefusalCounters(registry: settings.registry, protocol: "zipkin")
+        )
+        let router = baseRouter(listener: "zipkin", settings: settings, allowed: ["/api/v2/spans": [.post]])
+        router.post("/api/v2/spans") { request, context in
+            try await endpoint.respond(to: request, context: context)
+        }
+        return application("zipkin", router: router, port: port, settings: settings, onBound: onBound)
+    }
+
+    /// The UI and API port (16686). For now: `GET /metrics` (Prometheus text format) and
+    /// `GET /ready`; the UI and the query APIs land with their issues.
+    static func ui(registry: PrometheusCollectorRegistry, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+        let router = baseRouter(listener: "http", settings: settings, allowed: ["/metrics": [.get], "/ready": [.get]])
+        router.get("/metrics") { _, _ in
+            Response.bytes(status: .ok, registry.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        return application("http", router: router, port: port, settings: settings, onBound: onBound)
+    }
+
+    /// The Tempo API port (3200). For now: `GET /ready`; the Tempo API lands with its issue.
+    static func tempo(port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+        let router = baseRouter(listener: "tempo", settings: settings, allowed: ["/ready": [.get]])
+        return application("tempo", router: router, port: port, settings: settings, onBound: onBound)
+    }
+
+    // MARK: - Shared
+
+    private static func baseRouter(listener: String, settings: Settings, allowed: [String: [HTTPRequest.Method]]) -> Router<ListenerRequestContext> {
+        let router = Router(context: ListenerRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(listener: listener, logger: settings.logger))
+        var allowed = allowed
+        allowed["/ready"] = [.get]
+        router.add(middleware: MethodNotAllowedMiddleware(allowed: allowed))
+        router.add(middleware: BodyLimitMiddleware(maxUploadSize: settings.maxBodyBytes))
+        router.get("/ready") { _, _ in
+            Response.text(status: .ok, "ready\n")
+        }
+        return router
+    }
+
+    private static func application(
+        _ name: String,
+        router: Router<ListenerRequestContext>,
+        port: Int,
+        settings: Settings,
+        onBound: @escaping @Sendable (Int) -> Void
+    ) -> any Service {
+        // Hummingbird logs every server start at info and request failures at debug: keep
+        // the former out of an info-level log (Spindle logs its own summary) and the
+        // latter in a debug one.
+        var applicationLogger = settings.logger
+        applicationLogger[metadataKey: "listener"] = .string(name)
+        if applicationLogger.logLevel > .debug {
+            applicationLogger.logLevel = max(applicationLogger.logLevel, .notice)
+        }
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: TimeAmount(settings.readTimeout))),
+            configuration: .init(address: .hostname(settings.host, port: port), serverName: nil),
+            onServerRunning: { channel in
+                onBound(channel.localAddress?.port ?? port)
+            },
+            logger: applicationLogger
+        )
+    }
+
+    /// OTLP/HTTP's error body: a `google.rpc.Status` in the request's encoding (OTLP
+    /// specification, "Failures").
+    @Sendable static func otlpRefusal(status: HTTPResponse.Status, message: String, contentType: String?) -> Response {
+        let rpcStatus = RPCStatus(code: RPCStatus.invalidArgument, message: message)
+        if let contentType, contentType.lowercased().contains("json") {
+            return Response.bytes(status: status, rpcStatus.json, contentType: "application/json")
+        }
+        return Response.bytes(status: status, rpcStatus.protobuf, contentType: "application/x-protobuf")
+    }
+}
