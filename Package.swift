@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "SpindleWire", targets: ["SpindleWire"]),
         .library(name: "SpindleStorage", targets: ["SpindleStorage"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
+        .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
         .executable(name: "spindle", targets: ["spindle"]),
     ],
     dependencies: [
@@ -85,14 +86,17 @@ let package = Package(
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleTesting", "SpindleStorage",
+                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SpindleTesting", dependencies: ["SpindleStorage", "Spindle"], swiftSettings: swiftSettings),
+        // Deterministic sample spans, apart from the test suites so the CLI's benchmarks
+        // and the Benchmarks package use them without building test code in release.
+        .target(name: "SpindleSamples", dependencies: ["SpindleModel"], swiftSettings: swiftSettings),
+        .target(name: "SpindleTesting", dependencies: ["SpindleStorage", "Spindle", "SpindleSamples"], swiftSettings: swiftSettings),
 
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel", "SpindleTesting"], swiftSettings: swiftSettings),
         .testTarget(

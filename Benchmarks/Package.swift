@@ -26,7 +26,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SpindleWire", package: "Spindle"),
                 .product(name: "SpindleModel", package: "Spindle"),
-                .product(name: "SpindleTesting", package: "Spindle"),
+                .product(name: "SpindleSamples", package: "Spindle"),
             ],
             path: "Benchmarks/WireCodecs",
             plugins: [

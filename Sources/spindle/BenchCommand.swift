@@ -1,6 +1,6 @@
 import ArgumentParser
 import SpindleModel
-import SpindleTesting
+import SpindleSamples
 import SpindleWire
 
 struct BenchCommand: ParsableCommand {

@@ -9,7 +9,7 @@
 
 import Benchmark
 import SpindleModel
-import SpindleTesting
+import SpindleSamples
 import SpindleWire
 
 /// Spans in the benchmarked batch; the divisor that turns a reported figure into a per-span one.

@@ -1,0 +1,2 @@
+// Tests get the shared sample data with `import SpindleTesting`.
+@_exported public import SpindleSamples
