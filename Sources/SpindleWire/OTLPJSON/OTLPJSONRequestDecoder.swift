@@ -498,27 +498,10 @@ struct OTLPJSONRequestDecoder {
 
     // MARK: Scalars
 
-    /// The arena bytes of a string: the input's own bytes unless it has escapes, which
-    /// are decoded and appended after the input.
+    /// The arena bytes of a string (the request's own unless it has escapes).
     @inline(__always)
     private mutating func arenaRef(_ token: JSONStringToken) -> ByteRef {
-        if token.count == 0 { return .empty }
-        if !token.hasEscapes {
-            // The input is at most `OTLPJSON.maxRequestBytes`, so offsets fit 32 bits.
-            return ByteRef(offset: UInt32(truncatingIfNeeded: token.start), count: UInt32(truncatingIfNeeded: token.count))
-        }
-        reserveArena()
-        let offset = tables.arena.count
-        scanner.appendUnescaped(token, to: &tables.arena)
-        return ByteRef(offset: UInt32(truncatingIfNeeded: offset), count: UInt32(truncatingIfNeeded: tables.arena.count - offset))
-    }
-
-    /// Before the first bytes are appended to the arena, which is the request's own buffer
-    /// until then: copies it once with room for what decoding adds (always shorter than the
-    /// text it comes from), rather than letting the first append double it.
-    @inline(__always)
-    private mutating func reserveArena() {
-        if tables.arena.count == scanner.count { tables.arena.reserveCapacity(scanner.count + scanner.count / 4 + 256) }
+        tables.jsonStringRef(token, from: scanner, inputCount: scanner.count)
     }
 
     private mutating func string(_ field: String) throws(WireError) -> ByteRef {
@@ -621,7 +604,7 @@ struct OTLPJSONRequestDecoder {
     }
 
     private mutating func base64(_ token: JSONStringToken, _ offset: Int) throws(WireError) -> ByteRef {
-        reserveArena()
+        tables.reserveArenaForAppends(inputCount: scanner.count)
         let start = tables.arena.count
         // Decoded straight into the arena, after the input.
         let valid: Bool

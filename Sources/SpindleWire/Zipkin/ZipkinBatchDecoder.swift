@@ -895,19 +895,10 @@ struct ZipkinBatchDecoder {
 
     // MARK: Bytes
 
-    /// The arena bytes of a string: the payload's own unless it has escapes, which are
-    /// decoded and appended after the payload.
+    /// The arena bytes of a string (the payload's own unless it has escapes).
     @inline(__always)
     private mutating func arenaRef(_ token: JSONStringToken) -> ByteRef {
-        if token.count == 0 { return .empty }
-        if !token.hasEscapes {
-            // The payload is at most `ZipkinJSON.maxPayloadBytes`, so offsets fit 32 bits.
-            return ByteRef(offset: UInt32(truncatingIfNeeded: token.start), count: UInt32(truncatingIfNeeded: token.count))
-        }
-        reserveArena()
-        let offset = tables.arena.count
-        scanner.appendUnescaped(token, to: &tables.arena)
-        return ByteRef(offset: UInt32(truncatingIfNeeded: offset), count: UInt32(truncatingIfNeeded: tables.arena.count - offset))
+        tables.jsonStringRef(token, from: scanner, inputCount: payload.count)
     }
 
     /// The arena bytes of a string in an annotation's JSON (`annotationText`): the
@@ -919,11 +910,7 @@ struct ZipkinBatchDecoder {
                 return ByteRef(offset: UInt32(truncatingIfNeeded: run.input + token.start - run.output), count: UInt32(truncatingIfNeeded: token.count))
             }
         }
-        reserveArena()
-        let offset = tables.arena.count
-        scanner.appendUnescaped(token, to: &tables.arena)
-        let count = tables.arena.count - offset
-        return count == 0 ? .empty : ByteRef(offset: UInt32(truncatingIfNeeded: offset), count: UInt32(truncatingIfNeeded: count))
+        return tables.appendUnescaped(token, from: scanner, inputCount: payload.count)
     }
 
     private mutating func appendString(_ string: String) -> ByteRef {
@@ -933,18 +920,10 @@ struct ZipkinBatchDecoder {
 
     private mutating func appendBytes(_ bytes: UnsafeRawBufferPointer) -> ByteRef {
         if bytes.isEmpty { return .empty }
-        reserveArena()
+        tables.reserveArenaForAppends(inputCount: payload.count)
         let offset = tables.arena.count
         tables.arena.append(contentsOf: bytes)
         return ByteRef(offset: UInt32(truncatingIfNeeded: offset), count: UInt32(truncatingIfNeeded: bytes.count))
-    }
-
-    /// Before the first bytes are appended to the arena, which is the payload's own buffer
-    /// until then: copies it once with room for what decoding adds, rather than letting
-    /// the first append double it.
-    @inline(__always)
-    private mutating func reserveArena() {
-        if tables.arena.count == payload.count { tables.arena.reserveCapacity(payload.count + payload.count / 4 + 1024) }
     }
 
     /// The arena ref of a key the mapping adds, appended the first time it is used.
