@@ -4,7 +4,7 @@
 //
 //   SpindleModel ── SpindleWire ── Spindle (the SDK users import)
 //        │              │
-//        └── SpindleStorage ── SpindleStore / SpindleClickHouse
+//        └── SpindleStorage ── SpindleStore (+ SpindleWire for its WAL records) / SpindleClickHouse
 //                 │
 //                 ├── SpindleQuery
 //                 └── SpindleCollector ── SpindleServer ── spindle (executable)
@@ -55,7 +55,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "SpindleStorage", dependencies: ["SpindleModel"], swiftSettings: swiftSettings),
-        .target(name: "SpindleStore", dependencies: ["SpindleStorage"], swiftSettings: swiftSettings),
+        // zlib from the system: CRC-32 checksums and deflate for the storage engine.
+        .systemLibrary(name: "CSpindleZlib", path: "Sources/CSpindleZlib"),
+        .target(
+            name: "SpindleStore",
+            dependencies: [
+                "SpindleModel", "SpindleStorage", "SpindleWire", "CSpindleZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "SpindleClickHouse", dependencies: ["SpindleStorage"], swiftSettings: swiftSettings),
         .target(name: "SpindleQuery", dependencies: ["SpindleModel", "SpindleStorage"], swiftSettings: swiftSettings),
         .target(
@@ -106,6 +115,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpindleCollectorTests",
             dependencies: ["SpindleCollector", "SpindleStorage", "SpindleWire", "SpindleTesting"],

@@ -50,7 +50,7 @@ extension InMemoryTraceStore {
     }
 
     /// Rejects queries whose meaning is undefined.
-    static func validate(_ query: TraceQuery) throws(StorageError) {
+    package static func validate(_ query: TraceQuery) throws(StorageError) {
         guard query.limit >= 1 else {
             throw StorageError(.invalidArgument, "search limit must be at least 1, got \(query.limit)")
         }

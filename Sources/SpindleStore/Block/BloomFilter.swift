@@ -1,0 +1,51 @@
+import SpindleModel
+
+/// A Bloom filter over trace IDs: "certainly not in this block" without touching the
+/// index. Ten bits and seven probes per trace, about a 1% false-positive rate.
+struct BloomFilter: Sendable {
+    static let bitsPerTrace = 10
+    static let probes = 7
+
+    private(set) var words: [UInt64]
+    let bitCount: Int
+
+    init(traceCount: Int) {
+        bitCount = max(64, traceCount * Self.bitsPerTrace)
+        words = [UInt64](repeating: 0, count: (bitCount + 63) / 64)
+    }
+
+    init(words: [UInt64], bitCount: Int) {
+        self.words = words
+        self.bitCount = bitCount
+    }
+
+    /// Double hashing (Kirsch–Mitzenmacher) over two mixes of the ID's halves: trace
+    /// IDs are random, but a mix keeps patterned test IDs well spread too.
+    private func positions(_ id: TraceID) -> (UInt64, UInt64) {
+        (Self.mix(id.high ^ 0x9E37_79B9_7F4A_7C15 &* id.low), Self.mix(id.low &+ 0xBF58_476D_1CE4_E5B9) | 1)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func insert(_ id: TraceID) {
+        let (first, step) = positions(id)
+        for probe in 0..<UInt64(Self.probes) {
+            let bit = Int((first &+ probe &* step) % UInt64(bitCount))
+            words[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+    }
+
+    func mayContain(_ id: TraceID) -> Bool {
+        let (first, step) = positions(id)
+        for probe in 0..<UInt64(Self.probes) {
+            let bit = Int((first &+ probe &* step) % UInt64(bitCount))
+            if words[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,387 @@
+import SpindleModel
+
+/// One span on its way into a page: the span and the index of its (resource, scope)
+/// group in the block's group table.
+struct PageSpan {
+    var record: SpanRecord
+    var group: Int
+}
+
+/// A resource and scope pair, shared by the spans under it.
+struct SpanGroup: Hashable {
+    var resource: Resource
+    var scope: InstrumentationScope
+}
+
+/// Encodes and decodes one page: a run of whole traces, rows sorted by trace ID then start
+/// time, stored column by column (docs/format/block.md, "Page").
+///
+/// Each column is its own stream so that like sits with like when the page is
+/// compressed: all span IDs together, all attribute keys together, and so on.
+enum PageCodec {
+    /// The streams of a page, in the order they are stored.
+    enum Stream: Int, CaseIterable {
+        case traces, spanIDs, parents, parentIDs, starts, durations, names, kinds, status
+        case groups, misc, attributeCounts, attributeKeys, attributeValues, events, links, groupTable
+    }
+
+    static let maxDepth = 32
+
+    // MARK: Encoding
+
+    struct Encoder {
+        var streams = [ByteWriter](repeating: ByteWriter(), count: Stream.allCases.count)
+        var dictionary: StringDictionaryBuilder
+
+        init(dictionary: StringDictionaryBuilder) {
+            self.dictionary = dictionary
+        }
+
+        subscript(stream: Stream) -> ByteWriter {
+            get { streams[stream.rawValue] }
+            _modify { yield &streams[stream.rawValue] }
+        }
+
+        /// Encodes `spans` (whole traces, sorted) whose groups index `groups`.
+        mutating func encode(_ spans: [PageSpan], groups: [SpanGroup]) -> [UInt8] {
+            for index in streams.indices { streams[index].bytes.removeAll(keepingCapacity: true) }
+            // Page-local group numbers, in order of first use.
+            var local: [Int: Int] = [:]
+            var used: [Int] = []
+            var previousTraceStart: UInt64 = 0
+            var index = 0
+            while index < spans.count {
+                let traceID = spans[index].record.traceID
+                var end = index + 1
+                while end < spans.count, spans[end].record.traceID == traceID { end += 1 }
+                self[.traces].traceID(traceID)
+                self[.traces].varint(end - index)
+                let traceStart = spans[index].record.startTimeUnixNano
+                self[.starts].zigzag(Int64(bitPattern: traceStart &- previousTraceStart))
+                previousTraceStart = traceStart
+                // Parents point at a row of the same trace when they can (one small
+                // varint instead of eight random bytes).
+                var rowOfSpan: [SpanID: Int] = [:]
+                for row in index..<end { rowOfSpan[spans[row].record.spanID] = row - index }
+                for row in index..<end {
+                    let span = spans[row].record
+                    if row > index { self[.starts].zigzag(Int64(bitPattern: span.startTimeUnixNano &- traceStart)) }
+                    self[.spanIDs].spanID(span.spanID)
+                    if span.parentSpanID == .zero {
+                        self[.parents].varint(UInt64(0))
+                    } else if let parentRow = rowOfSpan[span.parentSpanID] {
+                        self[.parents].varint(UInt64(parentRow + 2))
+                    } else {
+                        self[.parents].varint(UInt64(1))
+                        self[.parentIDs].spanID(span.parentSpanID)
+                    }
+                    self[.durations].zigzag(Int64(bitPattern: span.endTimeUnixNano &- span.startTimeUnixNano))
+                    self[.names].varint(dictionary.id(span.name))
+                    self[.kinds].zigzag(Int64(span.kind.rawValue))
+                    self[.status].zigzag(Int64(span.status.code.rawValue))
+                    self[.status].varint(dictionary.id(span.status.message))
+                    let group = spans[row].group
+                    if local[group] == nil {
+                        local[group] = used.count
+                        used.append(group)
+                    }
+                    self[.groups].varint(local[group]!)
+                    self[.misc].varint(dictionary.id(span.traceState))
+                    self[.misc].varint(span.flags)
+                    self[.misc].varint(span.droppedAttributesCount)
+                    self[.misc].varint(span.droppedEventsCount)
+                    self[.misc].varint(span.droppedLinksCount)
+                    attributes(span.attributes)
+                    self[.events].varint(span.events.count)
+                    for event in span.events {
+                        self[.events].zigzag(Int64(bitPattern: event.timeUnixNano &- span.startTimeUnixNano))
+                        self[.events].varint(dictionary.id(event.name))
+                        self[.events].varint(event.droppedAttributesCount)
+                        attributes(event.attributes)
+                    }
+                    self[.links].varint(span.links.count)
+                    for link in span.links {
+                        self[.links].traceID(link.traceID)
+                        self[.links].spanID(link.spanID)
+                        self[.links].varint(dictionary.id(link.traceState))
+                        self[.links].varint(link.flags)
+                        self[.links].varint(link.droppedAttributesCount)
+                        attributes(link.attributes)
+                    }
+                }
+                index = end
+            }
+            // The page's group table: resources and scopes written out in full.
+            var table = ByteWriter()
+            table.varint(used.count)
+            for group in used {
+                let resource = groups[group].resource
+                let scope = groups[group].scope
+                inlineAttributes(resource.attributes, into: &table)
+                table.varint(resource.droppedAttributesCount)
+                table.varint(dictionary.id(resource.schemaURL))
+                table.varint(dictionary.id(scope.name))
+                table.varint(dictionary.id(scope.version))
+                inlineAttributes(scope.attributes, into: &table)
+                table.varint(scope.droppedAttributesCount)
+                table.varint(dictionary.id(scope.schemaURL))
+            }
+            self[.groupTable] = table
+            var page = ByteWriter(capacity: streams.reduce(16) { $0 + $1.count + 5 })
+            page.varint(streams.count)
+            for stream in streams { page.varint(stream.count) }
+            for stream in streams { page.raw(stream.bytes) }
+            return page.bytes
+        }
+
+        private mutating func attributes(_ attributes: [Attribute]) {
+            self[.attributeCounts].varint(attributes.count)
+            for attribute in attributes {
+                self[.attributeKeys].varint(dictionary.id(attribute.key))
+                value(attribute.value, into: .attributeValues)
+            }
+        }
+
+        private mutating func inlineAttributes(_ attributes: [Attribute], into writer: inout ByteWriter) {
+            writer.varint(attributes.count)
+            for attribute in attributes {
+                writer.varint(dictionary.id(attribute.key))
+                Self.value(attribute.value, into: &writer, dictionary: &dictionary)
+            }
+        }
+
+        private mutating func value(_ value: AttributeValue, into stream: Stream) {
+            Self.value(value, into: &streams[stream.rawValue], dictionary: &dictionary)
+        }
+
+        /// A tag byte, then the value: see ``ValueTag``.
+        static func value(_ value: AttributeValue, into writer: inout ByteWriter, dictionary: inout StringDictionaryBuilder) {
+            switch value {
+            case .empty: writer.u8(ValueTag.empty.rawValue)
+            case .string(let string):
+                writer.u8(ValueTag.string.rawValue)
+                writer.varint(dictionary.id(string))
+            case .bool(let bool): writer.u8(bool ? ValueTag.true.rawValue : ValueTag.false.rawValue)
+            case .int(let int):
+                writer.u8(ValueTag.int.rawValue)
+                writer.zigzag(int)
+            case .double(let double):
+                writer.u8(ValueTag.double.rawValue)
+                writer.u64(double.bitPattern)
+            case .bytes(let bytes):
+                writer.u8(ValueTag.bytes.rawValue)
+                writer.lengthPrefixed(bytes)
+            case .array(let values):
+                writer.u8(ValueTag.array.rawValue)
+                writer.varint(values.count)
+                for element in values { Self.value(element, into: &writer, dictionary: &dictionary) }
+            case .keyValueList(let attributes):
+                writer.u8(ValueTag.keyValueList.rawValue)
+                writer.varint(attributes.count)
+                for attribute in attributes {
+                    writer.varint(dictionary.id(attribute.key))
+                    Self.value(attribute.value, into: &writer, dictionary: &dictionary)
+                }
+            }
+        }
+    }
+
+    enum ValueTag: UInt8 {
+        case empty = 0, string = 1, `false` = 2, `true` = 3, int = 4, double = 5, bytes = 6, array = 7, keyValueList = 8
+    }
+
+    // MARK: Decoding
+
+    /// Decodes a page into a batch: every trace, or only those `wanted` accepts.
+    /// Total: any bytes either decode or throw ``FormatError``.
+    static func decode(_ page: [UInt8], dictionary: StringDictionary, wanted: ((TraceID) -> Bool)? = nil) throws(FormatError) -> SpanBatch {
+        var header = ByteReader(page)
+        let streamCount = try header.count(atMost: 64, "the page's stream count")
+        guard streamCount >= Stream.allCases.count else { throw header.error("a page needs \(Stream.allCases.count) streams, has \(streamCount)") }
+        var lengths: [Int] = []
+        for _ in 0..<streamCount { lengths.append(try header.count(atMost: page.count, "a stream length")) }
+        var readers: [ByteReader] = []
+        var offset = header.offset
+        for length in lengths {
+            guard offset + length <= page.count else { throw FormatError(message: "stream of \(length) bytes runs past the page's end", offset: offset) }
+            readers.append(ByteReader(page, offset: offset, end: offset + length))
+            offset += length
+        }
+        var decoder = Decoder(readers: readers, dictionary: dictionary)
+        return try decoder.decode(wanted: wanted)
+    }
+
+    struct Decoder {
+        var readers: [ByteReader]
+        let dictionary: StringDictionary
+
+        subscript(stream: Stream) -> ByteReader {
+            get { readers[stream.rawValue] }
+            _modify { yield &readers[stream.rawValue] }
+        }
+
+        mutating func string(_ stream: Stream) throws(FormatError) -> String {
+            let id = try self[stream].u32Varint("a string index")
+            return try dictionary.string(id, at: self[stream])
+        }
+
+        mutating func decode(wanted: ((TraceID) -> Bool)?) throws(FormatError) -> SpanBatch {
+            let groups = try groupTable()
+            var builder = SpanBatchBuilder()
+            var previousTraceStart: UInt64 = 0
+            while !self[.traces].isAtEnd {
+                let traceID = try self[.traces].traceID()
+                let count = try self[.traces].count(atMost: 1 << 24, "a trace's span count")
+                guard count > 0 else { throw self[.traces].error("a trace with no spans") }
+                let keep = wanted?(traceID) ?? true
+                // Rows of the trace, held until its end so that a parent row later in the
+                // trace (a child that started before its parent) can be resolved.
+                var rows: [(record: SpanRecord, parentRow: Int?, group: Int)] = []
+                if keep { rows.reserveCapacity(count) }
+                var traceStart: UInt64 = 0
+                for row in 0..<count {
+                    let delta = UInt64(bitPattern: try self[.starts].zigzag())
+                    let start: UInt64
+                    if row == 0 {
+                        traceStart = previousTraceStart &+ delta
+                        previousTraceStart = traceStart
+                        start = traceStart
+                    } else {
+                        start = traceStart &+ delta
+                    }
+                    let spanID = try self[.spanIDs].spanID()
+                    let parentCode = try self[.parents].varint()
+                    var parent = SpanID.zero
+                    var parentRow: Int?
+                    switch parentCode {
+                    case 0: break
+                    case 1: parent = try self[.parentIDs].spanID()
+                    default:
+                        guard parentCode - 2 < UInt64(count) else { throw self[.parents].error("parent row \(parentCode - 2) outside a trace of \(count) spans") }
+                        parentRow = Int(parentCode - 2)
+                    }
+                    let end = start &+ UInt64(bitPattern: try self[.durations].zigzag())
+                    let name = try string(.names)
+                    let kind = SpanKind(rawValue: Int32(truncatingIfNeeded: try self[.kinds].zigzag()))
+                    let statusCode = StatusCode(rawValue: Int32(truncatingIfNeeded: try self[.status].zigzag()))
+                    let statusMessage = try string(.status)
+                    let group = try self[.groups].count(atMost: max(groups.count - 1, 0), "a group index")
+                    guard group < groups.count else { throw self[.groups].error("group \(group) of \(groups.count)") }
+                    let traceState = try string(.misc)
+                    let flags = try self[.misc].u32Varint("span flags")
+                    let droppedAttributes = try self[.misc].u32Varint("dropped attributes")
+                    let droppedEvents = try self[.misc].u32Varint("dropped events")
+                    let droppedLinks = try self[.misc].u32Varint("dropped links")
+                    let attributes = try self.attributes()
+                    let eventCount = try self[.events].count(atMost: self[.events].remaining, "an event count")
+                    var events: [SpanEvent] = []
+                    events.reserveCapacity(eventCount)
+                    for _ in 0..<eventCount {
+                        let time = start &+ UInt64(bitPattern: try self[.events].zigzag())
+                        let eventName = try string(.events)
+                        let dropped = try self[.events].u32Varint("dropped event attributes")
+                        events.append(SpanEvent(timeUnixNano: time, name: eventName, attributes: try self.attributes(), droppedAttributesCount: dropped))
+                    }
+                    let linkCount = try self[.links].count(atMost: self[.links].remaining, "a link count")
+                    var links: [SpanLink] = []
+                    for _ in 0..<linkCount {
+                        let linkTrace = try self[.links].traceID()
+                        let linkSpan = try self[.links].spanID()
+                        let linkState = try string(.links)
+                        let linkFlags = try self[.links].u32Varint("link flags")
+                        let dropped = try self[.links].u32Varint("dropped link attributes")
+                        links.append(SpanLink(traceID: linkTrace, spanID: linkSpan, traceState: linkState, attributes: try self.attributes(), droppedAttributesCount: dropped, flags: linkFlags))
+                    }
+                    guard keep else { continue }
+                    let record = SpanRecord(
+                        traceID: traceID, spanID: spanID, parentSpanID: parent, traceState: traceState, flags: flags,
+                        name: name, kind: kind, startTimeUnixNano: start, endTimeUnixNano: end,
+                        attributes: attributes, droppedAttributesCount: droppedAttributes,
+                        events: events, droppedEventsCount: droppedEvents,
+                        links: links, droppedLinksCount: droppedLinks,
+                        status: SpanStatus(code: statusCode, message: statusMessage)
+                    )
+                    rows.append((record, parentRow, group))
+                }
+                for var row in rows {
+                    if let parentRow = row.parentRow { row.record.parentSpanID = rows[parentRow].record.spanID }
+                    builder.append(row.record, resource: groups[row.group].resource, scope: groups[row.group].scope)
+                }
+            }
+            return builder.build()
+        }
+
+        private mutating func attributes() throws(FormatError) -> [Attribute] {
+            let count = try self[.attributeCounts].count(atMost: self[.attributeKeys].remaining, "an attribute count")
+            var attributes: [Attribute] = []
+            attributes.reserveCapacity(count)
+            for _ in 0..<count {
+                let key = try string(.attributeKeys)
+                attributes.append(Attribute(key, try PageCodec.value(&readers[Stream.attributeValues.rawValue], dictionary: dictionary, depth: 0)))
+            }
+            return attributes
+        }
+
+        private mutating func groupTable() throws(FormatError) -> [SpanGroup] {
+            var reader = self[.groupTable]
+            let count = try reader.count(atMost: reader.remaining, "the group count")
+            var groups: [SpanGroup] = []
+            for _ in 0..<count {
+                let resourceAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
+                let resourceDropped = try reader.u32Varint("dropped resource attributes")
+                let resourceSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+                let scopeName = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+                let scopeVersion = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+                let scopeAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
+                let scopeDropped = try reader.u32Varint("dropped scope attributes")
+                let scopeSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+                groups.append(SpanGroup(
+                    resource: Resource(attributes: resourceAttributes, droppedAttributesCount: resourceDropped, schemaURL: resourceSchema),
+                    scope: InstrumentationScope(name: scopeName, version: scopeVersion, attributes: scopeAttributes, droppedAttributesCount: scopeDropped, schemaURL: scopeSchema)
+                ))
+            }
+            self[.groupTable] = reader
+            return groups
+        }
+    }
+
+    static func inlineAttributes(_ reader: inout ByteReader, dictionary: StringDictionary) throws(FormatError) -> [Attribute] {
+        let count = try reader.count(atMost: reader.remaining, "an attribute count")
+        var attributes: [Attribute] = []
+        for _ in 0..<count {
+            let key = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+            attributes.append(Attribute(key, try value(&reader, dictionary: dictionary, depth: 0)))
+        }
+        return attributes
+    }
+
+    static func value(_ reader: inout ByteReader, dictionary: StringDictionary, depth: Int) throws(FormatError) -> AttributeValue {
+        guard depth < maxDepth else { throw reader.error("attribute values nested deeper than \(maxDepth)") }
+        let tagOffset = reader.offset
+        guard let tag = ValueTag(rawValue: try reader.u8()) else {
+            throw FormatError(message: "unknown attribute value tag", offset: tagOffset)
+        }
+        switch tag {
+        case .empty: return .empty
+        case .string: return .string(try dictionary.string(try reader.u32Varint("a string index"), at: reader))
+        case .false: return .bool(false)
+        case .true: return .bool(true)
+        case .int: return .int(try reader.zigzag())
+        case .double: return .double(Double(bitPattern: try reader.u64()))
+        case .bytes: return .bytes(Array(try reader.lengthPrefixed()))
+        case .array:
+            let count = try reader.count(atMost: reader.remaining, "an array's length")
+            var values: [AttributeValue] = []
+            for _ in 0..<count { values.append(try value(&reader, dictionary: dictionary, depth: depth + 1)) }
+            return .array(values)
+        case .keyValueList:
+            let count = try reader.count(atMost: reader.remaining, "a list's length")
+            var attributes: [Attribute] = []
+            for _ in 0..<count {
+                let key = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+                attributes.append(Attribute(key, try value(&reader, dictionary: dictionary, depth: depth + 1)))
+            }
+            return .keyValueList(attributes)
+        }
+    }
+}

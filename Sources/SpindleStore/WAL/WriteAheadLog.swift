@@ -1,0 +1,215 @@
+import SpindleStorage
+import Synchronization
+
+/// What an acknowledged write is promised to survive (`--fsync`).
+public enum FsyncPolicy: Hashable, Sendable {
+    /// A write returns only after its WAL record is fsynced: it survives power loss.
+    /// Concurrent writes share one fsync (group commit).
+    case always
+    /// A write returns once its record is in the OS page cache, which survives a crash of
+    /// the process (`kill -9`); the WAL is fsynced every `Duration`, which bounds what a
+    /// power loss may cost.
+    case interval(Duration)
+    /// Like `interval` without the timer: the OS writes back when it likes.
+    case never
+}
+
+/// The write-ahead log: segment files of checksummed records, appended in order, made
+/// durable in groups.
+///
+/// Appending writes a whole record with one `pwrite` under a lock (the page cache then
+/// holds it: a process crash cannot lose it). ``waitDurable(_:)`` makes it survive power
+/// loss: the first waiter runs `fsync` for everything appended so far while later
+/// waiters queue behind it, and one `fsync` releases them all — the group commit.
+final class WriteAheadLog: Sendable {
+    let directory: String
+    let segmentMaxBytes: Int
+
+    private struct Waiter {
+        var sequence: UInt64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var file: File
+        var segment: UInt64
+        var size: Int
+        /// Records appended since open, and the count known to be on stable storage.
+        var appended: UInt64 = 0
+        var synced: UInt64 = 0
+        var syncing = false
+        var waiters: [Waiter] = []
+        var closed = false
+    }
+
+    private let state: Mutex<State>
+
+    private init(directory: String, segmentMaxBytes: Int, file: File, segment: UInt64) {
+        self.directory = directory
+        self.segmentMaxBytes = segmentMaxBytes
+        state = Mutex(State(file: file, segment: segment, size: WALFormat.headerSize))
+    }
+
+    /// Opens the log in `directory` (created if missing) and starts a new segment after
+    /// the existing ones, which are returned for replay — torn tails already cut off.
+    static func open(directory: String, segmentMaxBytes: Int, report: (String) -> Void) throws(StorageError) -> (log: WriteAheadLog, segments: [(number: UInt64, contents: WALFormat.SegmentContents)]) {
+        do {
+            try Directory.createAll(directory)
+            var segments: [(number: UInt64, contents: WALFormat.SegmentContents)] = []
+            for name in try Directory.list(directory) {
+                guard let number = WALFormat.segmentNumber(name) else { continue }
+                let path = directory + "/" + name
+                let file = try File.open(path)
+                let bytes = try file.readAll()
+                let contents = WALFormat.parseSegment(bytes)
+                if let damage = contents.damage {
+                    report("WAL segment \(path): \(damage); keeping the \(contents.records.count) records before it and cutting the file to \(contents.validLength) bytes")
+                    try file.truncate(to: max(contents.validLength, 0))
+                    try file.sync()
+                }
+                segments.append((number, contents))
+            }
+            let next = (segments.last?.number ?? 0) + 1
+            let file = try createSegment(directory: directory, number: next)
+            return (WriteAheadLog(directory: directory, segmentMaxBytes: segmentMaxBytes, file: file, segment: next), segments)
+        } catch {
+            throw StorageError(.unavailable, "cannot open the WAL in \(directory): \(error)", underlying: error)
+        }
+    }
+
+    private static func createSegment(directory: String, number: UInt64) throws(FileError) -> File {
+        let file = try File.open(directory + "/" + WALFormat.segmentName(number), create: true)
+        try file.truncate(to: 0)
+        try file.write(WALFormat.header(), at: 0)
+        try file.sync()
+        try Directory.sync(directory)
+        return file
+    }
+
+    /// The segment being appended to now.
+    var currentSegment: UInt64 { state.withLock { $0.segment } }
+
+    /// Appends one record; returns its sequence number for ``waitDurable(_:)``. Rolls to
+    /// a new segment when the current one is full.
+    func append(_ type: WALFormat.RecordType, payload: [UInt8]) throws(StorageError) -> UInt64 {
+        let record = WALFormat.record(type, payload: payload)
+        do {
+            return try state.withLock { (state) throws(FileError) -> UInt64 in
+                if state.size >= segmentMaxBytes { try roll(&state) }
+                try state.file.write(record, at: state.size)
+                state.size += record.count
+                state.appended += 1
+                return state.appended
+            }
+        } catch {
+            throw StorageError(.unavailable, "cannot append to the WAL: \(error)", underlying: error)
+        }
+    }
+
+    /// Starts a new segment; every record appended before the call is in segments with
+    /// smaller numbers. Returns the new segment's number.
+    @discardableResult
+    func rotate() throws(StorageError) -> UInt64 {
+        do {
+            return try state.withLock { (state) throws(FileError) -> UInt64 in
+                try roll(&state)
+                return state.segment
+            }
+        } catch {
+            throw StorageError(.unavailable, "cannot start a new WAL segment: \(error)", underlying: error)
+        }
+    }
+
+    private func roll(_ state: inout State) throws(FileError) {
+        // The old segment is fsynced before the new one takes appends, so "synced"
+        // can cover everything appended so far.
+        try state.file.sync()
+        state.synced = max(state.synced, state.appended)
+        let number = state.segment + 1
+        state.file = try Self.createSegment(directory: directory, number: number)
+        state.segment = number
+        state.size = WALFormat.headerSize
+    }
+
+    /// Returns once record `sequence` is on stable storage (group commit).
+    func waitDurable(_ sequence: UInt64) async throws(StorageError) {
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let lead = state.withLock { state -> Bool in
+                    if state.synced >= sequence {
+                        continuation.resume()
+                        return false
+                    }
+                    state.waiters.append(Waiter(sequence: sequence, continuation: continuation))
+                    if state.syncing { return false }
+                    state.syncing = true
+                    return true
+                }
+                if lead { syncLoop() }
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "WAL sync failed: \(error)", underlying: nil)
+        }
+    }
+
+    /// Run by the one task that leads the group: fsync what is appended, release the
+    /// waiters it covers, repeat while more are waiting.
+    private func syncLoop() {
+        while true {
+            let (file, target) = state.withLock { ($0.file, $0.appended) }
+            var failure: FileError?
+            do { try file.sync() } catch { failure = error }
+            let more = state.withLock { state -> Bool in
+                var remaining: [Waiter] = []
+                if let failure {
+                    for waiter in state.waiters {
+                        waiter.continuation.resume(throwing: StorageError(.unavailable, "WAL fsync failed: \(failure)", underlying: failure))
+                    }
+                    state.waiters = []
+                    state.syncing = false
+                    return false
+                }
+                state.synced = max(state.synced, target)
+                for waiter in state.waiters {
+                    if waiter.sequence <= state.synced { waiter.continuation.resume() } else { remaining.append(waiter) }
+                }
+                state.waiters = remaining
+                if remaining.isEmpty { state.syncing = false }
+                return !remaining.isEmpty
+            }
+            if !more { return }
+        }
+    }
+
+    /// fsyncs whatever was appended and not yet synced (the `interval` timer, close).
+    func syncNow() throws(StorageError) {
+        let (file, target, needed) = state.withLock { ($0.file, $0.appended, $0.appended > $0.synced) }
+        guard needed else { return }
+        do { try file.sync() } catch {
+            throw StorageError(.unavailable, "WAL fsync failed: \(error)", underlying: error)
+        }
+        state.withLock { $0.synced = max($0.synced, target) }
+    }
+
+    /// Deletes the segments numbered below `number`: their records are in blocks now.
+    func removeSegments(before number: UInt64) throws(StorageError) {
+        do {
+            for name in try Directory.list(directory) {
+                guard let segment = WALFormat.segmentNumber(name), segment < number else { continue }
+                try Directory.remove(directory + "/" + name)
+            }
+            try Directory.sync(directory)
+        } catch {
+            throw StorageError(.unavailable, "cannot remove WAL segments before \(number): \(error)", underlying: error)
+        }
+    }
+
+    /// Bytes in all segments now.
+    func diskBytes() -> Int {
+        ((try? Directory.list(directory)) ?? []).reduce(0) { total, name in
+            WALFormat.segmentNumber(name) == nil ? total : total + (Directory.fileSize(directory + "/" + name) ?? 0)
+        }
+    }
+}
