@@ -95,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage",
+                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +129,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "spindleTests", dependencies: ["spindle"], swiftSettings: swiftSettings),
+        .testTarget(name: "spindleTests", dependencies: ["spindle", "SpindleStore", "SpindleStorage", "SpindleModel"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

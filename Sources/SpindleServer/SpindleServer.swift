@@ -3,6 +3,7 @@ import Prometheus
 import ServiceLifecycle
 import SpindleCollector
 public import SpindleStorage
+import SpindleStore
 
 /// `spindle serve`: the store, the ingest pipeline and every listener, run as one
 /// swift-service-lifecycle `ServiceGroup`.
@@ -31,21 +32,33 @@ public final class SpindleServer: Sendable {
     private let services: [any Service]
     private let runState = RunState()
 
-    /// Builds the server; nothing is bound until ``run(shutdownOnSignals:)``.
+    /// Builds the server and opens its store (the native store replays its WAL here);
+    /// nothing is bound until ``run(shutdownOnSignals:)``.
     ///
-    /// - Throws: ``SpindleServerError`` when the configuration cannot work, e.g.
-    ///   `--storage native` before the native engine exists.
+    /// - Throws: ``SpindleServerError`` when the configuration cannot work or the store
+    ///   cannot be opened.
     public convenience init(configuration: SpindleServerConfiguration, logger: Logger = Logger(label: "spindle")) throws(SpindleServerError) {
         try configuration.validate()
-        let store: InMemoryTraceStore
         switch configuration.storage {
         case .memory:
-            store = InMemoryTraceStore(maxSpans: configuration.memoryMaxSpans)
+            let store = InMemoryTraceStore(maxSpans: configuration.memoryMaxSpans)
+            try self.init(configuration: configuration, writer: store, reader: store, logger: logger)
         case .native:
-            // `validate()` refuses it; kept exhaustive for when the engine lands.
-            throw SpindleServerError(.storageNotAvailable, "the native storage engine is not available yet; use --storage memory")
+            var storeConfiguration = NativeStoreConfiguration(directory: configuration.dataDir)
+            storeConfiguration.fsync = configuration.fsync
+            storeConfiguration.retention = configuration.retention
+            storeConfiguration.maxDiskBytes = configuration.maxDiskBytes
+            var storeLogger = logger
+            storeLogger.logLevel = configuration.logLevel
+            storeConfiguration.logger = storeLogger
+            let store: NativeTraceStore
+            do {
+                store = try NativeTraceStore.open(storeConfiguration)
+            } catch {
+                throw SpindleServerError(.storageNotAvailable, "cannot open the native store in \(configuration.dataDir): \(error.message)", underlying: error)
+            }
+            try self.init(configuration: configuration, writer: store, reader: store, logger: logger, close: { await store.close() })
         }
-        try self.init(configuration: configuration, writer: store, reader: store, logger: logger)
     }
 
     /// A server over a given store (tests use it to observe or hold writes).
@@ -53,7 +66,8 @@ public final class SpindleServer: Sendable {
         configuration: SpindleServerConfiguration,
         writer: any TraceWriter,
         reader: any TraceReader,
-        logger: Logger = Logger(label: "spindle")
+        logger: Logger = Logger(label: "spindle"),
+        close: (@Sendable () async -> Void)? = nil
     ) throws(SpindleServerError) {
         try configuration.validate()
         var logger = logger
@@ -121,7 +135,8 @@ public final class SpindleServer: Sendable {
         )
         // A ServiceGroup shuts its services down in reverse order, each after the one
         // behind it has finished: the listeners first, then the pipeline.
-        self.services = [PipelineService(pipeline: pipeline), listeners]
+        // The store closes last, after the pipeline has stored everything accepted.
+        self.services = [StoreService(close: close), PipelineService(pipeline: pipeline), listeners]
     }
 
     /// Serves until ``shutdown()`` is called (or, with `shutdownOnSignals`, SIGTERM or

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SpindleServer
+import SpindleStore
 
 /// `spindle serve`: collect spans from any OpenTelemetry or Zipkin client and store them.
 struct ServeCommand: AsyncParsableCommand {
@@ -36,8 +37,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where the native storage engine keeps its files.")
     var dataDir = "./spindle-data"
 
-    @Option(help: "Where spans are stored: memory (bounded by --memory-max-spans, lost on exit) or native (not available yet).")
-    var storage: StorageOption = .memory
+    @Option(help: "Where spans are stored: native (the embedded engine under --data-dir) or memory (bounded by --memory-max-spans, lost on exit).")
+    var storage: StorageOption = .native
+
+    @Option(help: """
+        What an acknowledged span survives (native storage): always (fsync before every acknowledgement, \
+        concurrent requests share one fsync; survives power loss), interval (the default: fsync every 10ms, or \
+        interval:DURATION such as interval:100ms; a crash of the process loses nothing, power loss at most the \
+        interval), or never (the OS writes back when it likes; a process crash still loses nothing).
+        """)
+    var fsync = "interval"
+
+    @Option(help: "Delete blocks whose newest span is older than this (e.g. 7d, 36h, 90m; 0 keeps everything).")
+    var retention = "7d"
+
+    @Option(name: .customLong("max-disk"), help: "Delete the oldest blocks past this many bytes on disk (e.g. 50GiB; 0 for no bound).")
+    var maxDisk = "0"
 
     @Option(
         name: .customLong("max-body-size"),
@@ -83,6 +98,15 @@ struct ServeCommand: AsyncParsableCommand {
         guard ByteCount.parse(maxBodySize) != nil else {
             throw ValidationError("--max-body-size \"\(maxBodySize)\" is not a size; write bytes (67108864) or a size with a unit (64MiB)")
         }
+        guard Self.parseFsync(fsync) != nil else {
+            throw ValidationError("--fsync \"\(fsync)\" is not a mode; use always, interval, interval:DURATION (interval:50ms) or never")
+        }
+        guard Self.parseDuration(retention) != nil else {
+            throw ValidationError("--retention \"\(retention)\" is not a duration; write a number with a unit: 7d, 36h, 90m, 30s (0 keeps everything)")
+        }
+        guard ByteCount.parse(maxDisk) != nil else {
+            throw ValidationError("--max-disk \"\(maxDisk)\" is not a size; write bytes or a size with a unit (50GiB); 0 for no bound")
+        }
         guard ByteCount.parse(maxBytesInFlight) != nil else {
             throw ValidationError("--max-bytes-in-flight \"\(maxBytesInFlight)\" is not a size; write bytes (268435456) or a size with a unit (256MiB)")
         }
@@ -102,11 +126,40 @@ struct ServeCommand: AsyncParsableCommand {
             tempoPort: tempoPort,
             dataDir: dataDir,
             storage: storage == .native ? .native : .memory,
+            fsync: Self.parseFsync(fsync) ?? .interval(.milliseconds(10)),
+            retention: Self.parseDuration(retention).flatMap { $0 == .zero ? nil : $0 },
+            maxDiskBytes: ByteCount.parse(maxDisk).flatMap { $0 == 0 ? nil : $0 },
             memoryMaxSpans: memoryMaxSpans,
             maxBodyBytes: maxBodyBytes,
             maxBytesInFlight: maxBytesInFlight,
             logLevel: logLevel.level
         )
+    }
+
+    /// `always`, `never`, `interval` (10ms) or `interval:DURATION`.
+    static func parseFsync(_ text: String) -> FsyncPolicy? {
+        switch text.lowercased() {
+        case "always": return .always
+        case "never": return .never
+        case "interval": return .interval(.milliseconds(10))
+        default:
+            guard text.lowercased().hasPrefix("interval:"), let duration = parseDuration(String(text.dropFirst(9))), duration > .zero else { return nil }
+            return .interval(duration)
+        }
+    }
+
+    /// A whole number with a unit: ms, s, m, h or d (`0` alone is zero).
+    static func parseDuration(_ text: String) -> Duration? {
+        if text == "0" { return .zero }
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (unit, milliseconds) in units where text.hasSuffix(unit) {
+            let number = text.dropLast(unit.count)
+            // "ms" also ends in "s": a number must be all digits.
+            guard !number.isEmpty, number.allSatisfy(\.isNumber), let value = Int64(number) else { continue }
+            let (total, overflow) = value.multipliedReportingOverflow(by: milliseconds)
+            return overflow ? nil : .milliseconds(total)
+        }
+        return nil
     }
 
     func run() async throws {

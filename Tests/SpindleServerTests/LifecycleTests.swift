@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import NIOCore
@@ -43,14 +44,36 @@ import Testing
         }
     }
 
-    @Test func nativeStorage_isRefusedWithAClearMessage() {
+    @Test func nativeStorage_isTheDefaultAndServesAfterARestart() async throws {
+        #expect(SpindleServerConfiguration().storage == .native)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-serve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let batch = Samples.realisticBatch(spans: 30, seed: 61)
+        let native: (inout SpindleServerConfiguration) -> Void = {
+            $0.storage = .native
+            $0.dataDir = directory
+            $0.fsync = .always
+        }
+        try await withServer(native) { server in
+            let response = try await send(.POST, server.otlpHTTP + "/v1/traces", headers: OTLPHTTPListenerTests.protobuf, body: OTLPProtobuf.encodeExportRequest(batch))
+            #expect(response.status == 200)
+            let stored = try await readBack(batch, from: server.reader)
+            #expect(stored == canonicalSpans(batch))
+        }
+        // A new server on the same directory serves what the first one acknowledged.
+        let restored = try await withServer(native) { server in try await readBack(batch, from: server.reader) }
+        #expect(restored == canonicalSpans(batch))
+    }
+
+    @Test func nativeStorage_inAnUnusableDirectory_failsStartupNamingIt() {
         var configuration = SpindleServerConfiguration.ephemeral()
         configuration.storage = .native
+        configuration.dataDir = "/proc/spindle-cannot-be-here"
         #expect {
             _ = try SpindleServer(configuration: configuration)
         } throws: { error in
             guard let error = error as? SpindleServerError else { return false }
-            return error.code == .storageNotAvailable && error.message.contains("not available yet") && error.message.contains("--storage memory")
+            return error.code == .storageNotAvailable && error.message.hasPrefix("cannot open the native store in /proc/spindle-cannot-be-here")
         }
     }
 

@@ -111,7 +111,10 @@ import Testing
         #expect(configuration.httpPort == 16686)
         #expect(configuration.tempoPort == 3200)
         #expect(configuration.dataDir == "./spindle-data")
-        #expect(configuration.storage == .memory)
+        #expect(configuration.storage == .native)
+        #expect(configuration.fsync == .interval(.milliseconds(10)))
+        #expect(configuration.retention == .seconds(7 * 24 * 3600))
+        #expect(configuration.maxDiskBytes == nil)
         #expect(configuration.memoryMaxSpans == 1_000_000)
         #expect(configuration.maxBodyBytes == 64 << 20)
         #expect(configuration.maxBytesInFlight == 256 << 20)
@@ -130,8 +133,12 @@ import Testing
         noFlight.maxBytesInFlight = 0
         #expect(throws: SpindleServerError.self) { try noFlight.validate() }
 
-        var nativeStorage = SpindleServerConfiguration()
-        nativeStorage.storage = .native
-        #expect(throws: SpindleServerError.self) { try nativeStorage.validate() }
+        var noDataDir = SpindleServerConfiguration()
+        noDataDir.dataDir = ""
+        #expect(throws: SpindleServerError.self) { try noDataDir.validate() }
+
+        var noRetention = SpindleServerConfiguration()
+        noRetention.retention = .zero
+        #expect(throws: SpindleServerError.self) { try noRetention.validate() }
     }
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import SpindleStore
 
 /// Everything `spindle serve` can be told: where to listen, where and how to store, and
 /// the bounds that keep one bad client from hurting the others.
@@ -12,7 +13,8 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         /// ``InMemoryTraceStore``: bounded by ``SpindleServerConfiguration/memoryMaxSpans``,
         /// lost on exit.
         case memory
-        /// The embedded engine under ``SpindleServerConfiguration/dataDir`` (not available yet).
+        /// ``NativeTraceStore``, the embedded engine, under ``SpindleServerConfiguration/dataDir``:
+        /// the default.
         case native
     }
 
@@ -31,6 +33,12 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     /// Where the native engine keeps its files.
     public var dataDir: String
     public var storage: Storage
+    /// What an acknowledged span survives (native storage): see ``FsyncPolicy``.
+    public var fsync: FsyncPolicy
+    /// Blocks whose newest span is older than this are deleted; nil keeps everything.
+    public var retention: Duration?
+    /// Past this many bytes of blocks and WAL, the oldest blocks are deleted; nil for no bound.
+    public var maxDiskBytes: Int?
     /// The memory store's bound: past it the oldest spans are evicted.
     public var memoryMaxSpans: Int
     /// The largest request body accepted, in bytes, measured after decompression; larger
@@ -55,7 +63,10 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         httpPort: Int = 16686,
         tempoPort: Int = 3200,
         dataDir: String = "./spindle-data",
-        storage: Storage = .memory,
+        storage: Storage = .native,
+        fsync: FsyncPolicy = .interval(.milliseconds(10)),
+        retention: Duration? = .seconds(7 * 24 * 3600),
+        maxDiskBytes: Int? = nil,
         memoryMaxSpans: Int = 1_000_000,
         maxBodyBytes: Int = 64 << 20,
         maxBytesInFlight: Int = 256 << 20,
@@ -71,6 +82,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.tempoPort = tempoPort
         self.dataDir = dataDir
         self.storage = storage
+        self.fsync = fsync
+        self.retention = retention
+        self.maxDiskBytes = maxDiskBytes
         self.memoryMaxSpans = memoryMaxSpans
         self.maxBodyBytes = maxBodyBytes
         self.maxBytesInFlight = maxBytesInFlight
@@ -79,19 +93,25 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.logLevel = logLevel
     }
 
-    /// Every port 0 (any free port) on loopback: what tests use, so several servers can
-    /// run side by side.
+    /// Every port 0 (any free port) on loopback and memory storage: what tests use, so
+    /// several servers can run side by side.
     public static func ephemeral() -> SpindleServerConfiguration {
-        SpindleServerConfiguration(otlpGRPCPort: 0, otlpHTTPPort: 0, zipkinPort: 0, httpPort: 0, tempoPort: 0)
+        SpindleServerConfiguration(otlpGRPCPort: 0, otlpHTTPPort: 0, zipkinPort: 0, httpPort: 0, tempoPort: 0, storage: .memory)
     }
 
     /// Checks what cannot work before anything is started.
     public func validate() throws(SpindleServerError) {
-        if storage == .native {
-            throw SpindleServerError(
-                .storageNotAvailable,
-                "the native storage engine is not available yet; use --storage memory"
-            )
+        if storage == .native, dataDir.isEmpty {
+            throw SpindleServerError(.invalidConfiguration, "--data-dir is empty; give the directory the native store keeps its files in")
+        }
+        if let retention, retention <= .zero {
+            throw SpindleServerError(.invalidConfiguration, "--retention must be positive, not \(retention)")
+        }
+        if case .interval(let interval) = fsync, interval <= .zero {
+            throw SpindleServerError(.invalidConfiguration, "the --fsync interval must be positive, not \(interval)")
+        }
+        if let maxDiskBytes, maxDiskBytes < 1 {
+            throw SpindleServerError(.invalidConfiguration, "--max-disk must be at least 1 byte, not \(maxDiskBytes)")
         }
         for (flag, port) in [
             ("--otlp-grpc-port", otlpGRPCPort), ("--otlp-http-port", otlpHTTPPort), ("--zipkin-port", zipkinPort),

@@ -4,7 +4,7 @@ public struct SpindleServerError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         /// A setting cannot work (a bad port, a bound smaller than another, ...).
         case invalidConfiguration
-        /// The chosen storage backend does not exist in this build yet.
+        /// The chosen storage backend could not be opened (its directory, its files).
         case storageNotAvailable
         /// A listener could not bind its address (port in use, no such interface, ...).
         case bindFailed

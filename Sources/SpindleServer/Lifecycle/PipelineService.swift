@@ -19,3 +19,16 @@ struct PipelineService: Service, CustomStringConvertible {
         }
     }
 }
+
+/// The store as a service: nothing to run; on graceful shutdown (after the pipeline has
+/// drained) it closes the store, making everything written durable.
+struct StoreService: Service, CustomStringConvertible {
+    let close: (@Sendable () async -> Void)?
+    var description: String { "store" }
+
+    func run() async {
+        // Returns at this service's turn to shut down, or when cancelled.
+        try? await gracefulShutdown()
+        await close?()
+    }
+}

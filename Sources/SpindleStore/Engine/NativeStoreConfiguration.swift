@@ -32,7 +32,8 @@ public struct NativeStoreConfiguration: Sendable {
     /// How often cutting, compaction and retention are considered.
     public var maintenanceInterval: Duration = .milliseconds(250)
     /// Heads waiting to be written as blocks before writes are refused with
-    /// `.unavailable` (the collector then answers "retry later").
+    /// `.unavailable` (the collector then answers "retry later"). Writes are refused too
+    /// while the head holds four times ``headMaxSpans`` or ``headMaxBytes``.
     public var maxPendingHeads = 2
     /// Unix nanoseconds now; retention's clock, injectable for tests.
     public var now: @Sendable () -> UInt64 = {

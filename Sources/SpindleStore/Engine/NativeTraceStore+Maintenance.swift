@@ -1,4 +1,10 @@
 import Logging
+
+/// A page of an open block.
+struct PageKey: Hashable {
+    var block: ObjectIdentifier
+    var page: Int
+}
 import SpindleModel
 public import SpindleStorage
 
@@ -75,6 +81,9 @@ extension NativeTraceStore {
     func withoutStoredSpans(_ batches: [SpanBatch], blocks: [Block]) -> [SpanBatch] {
         if blocks.isEmpty { return batches }
         var storedOfTrace: [TraceID: Set<SpanID>] = [:]
+        // Late spans of one trace tend to share pages: each page is decoded once, and
+        // every trace in it recorded.
+        var decodedPages = Set<PageKey>()
         return batches.compactMap { batch in
             let spans = batch.tables.spans
             var keep: [Int] = []
@@ -82,14 +91,13 @@ extension NativeTraceStore {
             for index in spans.indices {
                 let traceID = spans[index].traceID
                 if storedOfTrace[traceID] == nil {
-                    var ids = Set<SpanID>()
                     for block in blocks {
                         guard let location = block.locate(traceID) else { continue }
-                        if let page = try? block.page(location.page, wanted: { $0 == traceID }) {
-                            for row in page.tables.spans { ids.insert(row.spanID) }
-                        }
+                        guard decodedPages.insert(PageKey(block: ObjectIdentifier(block), page: location.page)).inserted else { continue }
+                        guard let page = try? block.page(location.page) else { continue }
+                        for row in page.tables.spans { storedOfTrace[row.traceID, default: []].insert(row.spanID) }
                     }
-                    storedOfTrace[traceID] = ids
+                    if storedOfTrace[traceID] == nil { storedOfTrace[traceID] = [] }
                 }
                 if storedOfTrace[traceID]?.contains(spans[index].spanID) != true { keep.append(index) }
             }

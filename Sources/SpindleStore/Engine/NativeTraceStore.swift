@@ -195,10 +195,17 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
         if batch.isEmpty { return }
         let payload = OTLPProtobuf.encodeExportRequest(batch)
         let maxPending = configuration.maxPendingHeads
+        let headMaxSpans = configuration.headMaxSpans
+        let headMaxBytes = configuration.headMaxBytes
         let sequence = try state.withLock { (state) throws(StorageError) -> UInt64 in
             if state.closed { throw StorageError(.unavailable, "the store is closed") }
             if state.frozen.count >= maxPending {
                 throw StorageError(.unavailable, "\(state.frozen.count) heads are waiting to be written as blocks; retry later")
+            }
+            // The head is cut at its bounds; one at four times them means blocks are being
+            // written more slowly than spans arrive.
+            if state.headSpans >= 4 * headMaxSpans || state.headBytes >= 4 * headMaxBytes {
+                throw StorageError(.unavailable, "the head holds \(state.headSpans) spans waiting to be written as blocks; retry later")
             }
             let sequence = try wal.append(.spans, payload: payload)
             state.head.insert(batch)
