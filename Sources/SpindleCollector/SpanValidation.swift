@@ -7,6 +7,7 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
     case zeroTraceID
     case zeroSpanID
     case endBeforeStart
+    case valuesNestTooDeep
 
     /// The `reason` dimension of `spindle_rejected_spans_total`.
     var metricLabel: String {
@@ -14,6 +15,7 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
         case .zeroTraceID: "zero_trace_id"
         case .zeroSpanID: "zero_span_id"
         case .endBeforeStart: "end_before_start"
+        case .valuesNestTooDeep: "values_nest_too_deep"
         }
     }
 
@@ -23,6 +25,7 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
         case .zeroTraceID: "with an all-zero trace_id"
         case .zeroSpanID: "with an all-zero span_id"
         case .endBeforeStart: "ending before it starts"
+        case .valuesNestTooDeep: "with attribute values nested more than \(SpanTables.maxStoredNesting) levels deep"
         }
     }
 }
@@ -41,7 +44,9 @@ struct SpanValidation: Sendable {
     private(set) var validIndices: [Int]?
 
     init(_ batch: SpanBatch) {
-        let spans = batch.tables.spans
+        let tables = batch.tables
+        let spans = tables.spans
+        let checkNesting = !(tables.nestedValues.isEmpty && tables.nestedAttributes.isEmpty)
         // The hot path reads the rows directly and allocates only once a span fails.
         for index in spans.indices {
             let row = spans[index]
@@ -52,6 +57,8 @@ struct SpanValidation: Sendable {
                 reason = .zeroSpanID
             } else if row.endTimeUnixNano < row.startTimeUnixNano {
                 reason = .endBeforeStart
+            } else if checkNesting, tables.valueNesting(ofSpanAt: index) > SpanTables.maxStoredNesting {
+                reason = .valuesNestTooDeep
             } else {
                 reason = nil
             }

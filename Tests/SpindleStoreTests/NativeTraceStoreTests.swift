@@ -336,3 +336,83 @@ private func simpleBatch(traces: Range<UInt64>, offset: UInt64 = 0, service: Str
         await store.close()
     }
 }
+
+@Suite struct NativeTraceStoreEdgeTests {
+    @Test func canonicallyEquivalentStrings_keepTheirOwnBytes() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let store = try NativeTraceStore.open(.testing(directory.path))
+        let precomposed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        var builder = SpanBatchBuilder()
+        for (index, name) in [precomposed, decomposed].enumerated() {
+            builder.append(
+                SpanRecord(traceID: TraceID(high: 1, low: 1), spanID: SpanID(UInt64(index + 1)), name: name, startTimeUnixNano: 10, endTimeUnixNano: 20, attributes: [Attribute("v", .string(name))]),
+                resource: Resource(), scope: InstrumentationScope()
+            )
+        }
+        try await store.write(builder.build())
+        try store.cutHead()
+        let trace = try #require(try await store.trace(id: TraceID(high: 1, low: 1), timeRange: nil))
+        let names = trace.spans.sorted { $0.spanID < $1.spanID }.map { Array($0.name.utf8) }
+        #expect(names == [Array(precomposed.utf8), Array(decomposed.utf8)])
+        await store.close()
+    }
+
+    @Test func aSecondStoreOnTheSameDirectory_isRefused() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let store = try NativeTraceStore.open(.testing(directory.path))
+        let error = try #require(throws: StorageError.self) { try NativeTraceStore.open(.testing(directory.path)) }
+        #expect(error.message.hasPrefix("another store (another spindle serve?) has \(directory.path) open"))
+        await store.close()
+        // Closed, the directory is free again.
+        let again = try NativeTraceStore.open(.testing(directory.path))
+        await again.close()
+    }
+
+    @Test func valuesNestedTooDeep_areRefusedBeforeTheWAL() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let store = try NativeTraceStore.open(.testing(directory.path))
+        var value = AttributeValue.int(1)
+        for _ in 0...SpanTables.maxStoredNesting { value = .array([value]) }
+        var builder = SpanBatchBuilder()
+        builder.append(SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(1), name: "deep", startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [Attribute("deep", value)]), resource: Resource(), scope: InstrumentationScope())
+        await #expect(throws: StorageError.self) { try await store.write(builder.build()) }
+        #expect(store.headSpanCount == 0)
+        await store.close()
+    }
+
+    @Test func aWALSegmentFromAnotherFormatVersion_stopsTheOpenAndIsLeftAlone() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let store = try NativeTraceStore.open(.testing(directory.path))
+        try await store.write(simpleBatch(traces: 0..<3))
+        await store.close()
+        let segment = directory.path + "/wal/" + (try walSegments(directory.path).last ?? "")
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[8] = 9
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let error = try #require(throws: StorageError.self) { try NativeTraceStore.open(.testing(directory.path)) }
+        #expect(error.message.contains("has format version 9; this Spindle reads version 1"))
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: segment))) == bytes)
+    }
+
+    @Test func aDamagedSegment_isCopiedToQuarantineBeforeItIsCut() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        var store = try NativeTraceStore.open(.testing(directory.path))
+        for part in 0..<3 { try await store.write(simpleBatch(traces: UInt64(part * 10)..<UInt64(part * 10 + 10))) }
+        await store.close()
+        let name = try walSegments(directory.path).last ?? ""
+        let segment = directory.path + "/wal/" + name
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
+        bytes[WALFormat.headerSize + 12] ^= 0x01  // inside the first record
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        store = try NativeTraceStore.open(.testing(directory.path))
+        #expect(store.headSpanCount == 0)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/quarantine/" + name + ".damaged"))) == bytes)
+        await store.close()
+    }
+}

@@ -129,8 +129,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         if memoryMaxSpans < 1 {
             throw SpindleServerError(.invalidConfiguration, "--memory-max-spans must be at least 1, not \(memoryMaxSpans)")
         }
-        if maxBodyBytes < 1 || maxBodyBytes > Int(UInt32.max) {
-            throw SpindleServerError(.invalidConfiguration, "--max-body-size must be between 1 byte and 4 GiB, not \(maxBodyBytes)")
+        // A request's spans become one WAL record, at most 1 GiB.
+        if maxBodyBytes < 1 || maxBodyBytes > 512 << 20 {
+            throw SpindleServerError(.invalidConfiguration, "--max-body-size must be between 1 byte and 512 MiB, not \(maxBodyBytes)")
         }
         if maxBytesInFlight < 1 {
             throw SpindleServerError(.invalidConfiguration, "--max-bytes-in-flight must be at least 1 byte, not \(maxBytesInFlight)")

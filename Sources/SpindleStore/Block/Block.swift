@@ -15,6 +15,7 @@ final class Block: Sendable {
     private let tracePages: [UInt32]
     private let traceStarts: [UInt64]
     private let dictionaryCache = Mutex<StringDictionary?>(nil)
+    private let filterCache = Mutex<[UInt64]?>(nil)
 
     var id: UInt64 { meta.id }
 
@@ -34,7 +35,7 @@ final class Block: Sendable {
         guard fileSize >= BlockFormat.headerSize + BlockFormat.footerSize else {
             throw corrupt("\(fileSize) bytes is shorter than a header and a footer", 0)
         }
-        let header = Self.read(file, count: BlockFormat.headerSize, at: 0)
+        let header = try Self.read(file, count: BlockFormat.headerSize, at: 0, path: path)
         guard Array(header.prefix(8)) == BlockFormat.magic else { throw corrupt("not a Spindle block (bad magic)", 0) }
         var headerReader = ByteReader(header, offset: 8)
         let version = (try? headerReader.u32()) ?? 0
@@ -42,23 +43,29 @@ final class Block: Sendable {
             throw corrupt("block format version \(version); this build reads version \(BlockFormat.version)", 8)
         }
         let footerOffset = fileSize - BlockFormat.footerSize
-        let footer = Self.read(file, count: BlockFormat.footerSize, at: footerOffset)
+        let footer = try Self.read(file, count: BlockFormat.footerSize, at: footerOffset, path: path)
         guard footer.count == BlockFormat.footerSize, Array(footer.suffix(8)) == BlockFormat.footerMagic else {
             throw corrupt("no footer (truncated or unfinished file)", footerOffset)
         }
         var footerReader = ByteReader(footer)
-        let metaOffset = Int((try? footerReader.u64()) ?? 0)
+        let metaOffset = Int(clamping: (try? footerReader.u64()) ?? 0)
         let metaLength = Int((try? footerReader.u32()) ?? 0)
         let metaChecksum = (try? footerReader.u32()) ?? 0
         guard metaOffset >= BlockFormat.headerSize, metaOffset <= footerOffset, metaLength == footerOffset - metaOffset else {
             throw corrupt("footer points at meta \(metaOffset)+\(metaLength) outside the file", footerOffset)
         }
-        let metaBytes = Self.read(file, count: metaLength, at: metaOffset)
+        let metaBytes = try Self.read(file, count: metaLength, at: metaOffset, path: path)
         guard metaBytes.count == metaLength, Zlib.crc32(metaBytes) == metaChecksum else { throw corrupt("meta checksum mismatch", metaOffset) }
         do {
             meta = try BlockMeta(decoding: metaBytes, fileSize: metaOffset)
         } catch {
             throw corrupt("meta: \(error.message)", metaOffset + error.offset)
+        }
+        if let named = BlockFormat.blockID(String(path.split(separator: "/").last ?? "")), named != meta.id {
+            throw corrupt("meta says block \(meta.id), the file name \(named)", metaOffset)
+        }
+        if meta.pages.isEmpty && meta.traceCount > 0 {
+            throw corrupt("\(meta.traceCount) traces in no pages", metaOffset)
         }
         let indexBytes = try Self.section(meta.traceIndex, of: file, path: path, what: "trace index")
         var reader = ByteReader(indexBytes)
@@ -94,8 +101,13 @@ final class Block: Sendable {
         bloom = BloomFilter(words: words, bitCount: meta.bloomBits)
     }
 
-    private static func read(_ file: File, count: Int, at offset: Int) -> [UInt8] {
-        (try? file.read(count: count, at: offset)) ?? []
+    /// Bytes of the file; an I/O error is `.unavailable` (the disk), never `.corrupt`.
+    private static func read(_ file: File, count: Int, at offset: Int, path: String) throws(StorageError) -> [UInt8] {
+        do {
+            return try file.read(count: count, at: offset)
+        } catch {
+            throw StorageError(.unavailable, "cannot read block \(path): \(error)", underlying: error)
+        }
     }
 
     /// A section's bytes, checksum verified, inflated when stored compressed.
@@ -129,6 +141,25 @@ final class Block: Sendable {
         }
         dictionaryCache.withLock { $0 = dictionary }
         return dictionary
+    }
+
+    /// The attribute-value filter of page `index`, read (once for all pages) on first use.
+    func filter(ofPage index: Int) throws(StorageError) -> KeyFilter {
+        let words: [UInt64]
+        if let cached = filterCache.withLock({ $0 }) {
+            words = cached
+        } else {
+            let bytes = try Self.section(meta.filters, of: file, path: path, what: "attribute filters", compressed: false)
+            var reader = ByteReader(bytes)
+            var loaded: [UInt64] = []
+            loaded.reserveCapacity(bytes.count / 8)
+            while reader.remaining >= 8 { loaded.append((try? reader.u64()) ?? 0) }
+            filterCache.withLock { $0 = loaded }
+            words = loaded
+        }
+        let page = meta.pages[index]
+        guard page.filterWord + page.filterWords <= words.count else { return KeyFilter(words: [~0]) }
+        return KeyFilter(words: Array(words[page.filterWord..<(page.filterWord + page.filterWords)]))
     }
 
     /// The page and earliest start of a trace, or nil when the block does not hold it.

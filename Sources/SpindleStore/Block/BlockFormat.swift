@@ -74,6 +74,9 @@ struct PageMeta: Sendable {
     var services: [Int]
     /// Dictionary indexes of the span names.
     var names: [UInt32]
+    /// Where the page's ``KeyFilter`` is in the block's filter section, in 64-bit words.
+    var filterWord: Int
+    var filterWords: Int
 
     func overlaps(_ range: TimeRange) -> Bool { minStart < range.end && maxStart >= range.start }
 }
@@ -103,6 +106,8 @@ struct BlockMeta: Sendable {
     var traceIndex: BlockSection
     var bloom: BlockSection
     var bloomBits: Int
+    /// The pages' attribute-value filters, back to back, raw little-endian words.
+    var filters: BlockSection
     var services: [String]
     var operations: [BlockOperation]
     var spanAttributeKeys: [UInt32]
@@ -127,6 +132,7 @@ struct BlockMeta: Sendable {
         traceIndex.write(&writer)
         bloom.write(&writer)
         writer.varint(bloomBits)
+        filters.write(&writer)
         writer.varint(services.count)
         for service in services { writer.lengthPrefixed(Array(service.utf8)) }
         writer.varint(operations.count)
@@ -151,6 +157,8 @@ struct BlockMeta: Sendable {
             for service in page.services { writer.varint(service) }
             writer.varint(page.names.count)
             for name in page.names { writer.varint(name) }
+            writer.varint(page.filterWord)
+            writer.varint(page.filterWords)
         }
         return writer.bytes
     }
@@ -158,7 +166,7 @@ struct BlockMeta: Sendable {
     init(
         id: UInt64, walSegmentsBelow: UInt64, level: Int, parents: [UInt64], spanCount: Int, traceCount: Int,
         minStart: UInt64, maxStart: UInt64, dictionary: BlockSection, dictionaryCount: Int, traceIndex: BlockSection,
-        bloom: BlockSection, bloomBits: Int, services: [String], operations: [BlockOperation],
+        bloom: BlockSection, bloomBits: Int, filters: BlockSection, services: [String], operations: [BlockOperation],
         spanAttributeKeys: [UInt32], resourceAttributeKeys: [UInt32], pages: [PageMeta]
     ) {
         self.id = id
@@ -174,6 +182,7 @@ struct BlockMeta: Sendable {
         self.traceIndex = traceIndex
         self.bloom = bloom
         self.bloomBits = bloomBits
+        self.filters = filters
         self.services = services
         self.operations = operations
         self.spanAttributeKeys = spanAttributeKeys
@@ -198,6 +207,7 @@ struct BlockMeta: Sendable {
         traceIndex = try BlockSection.read(&reader, fileSize: fileSize)
         bloom = try BlockSection.read(&reader, fileSize: fileSize)
         bloomBits = try reader.count(atMost: bloom.length * 8, "the bloom filter's bit count")
+        filters = try BlockSection.read(&reader, fileSize: fileSize)
         let serviceCount = try reader.count(atMost: reader.remaining, "the service count")
         services = []
         for _ in 0..<serviceCount { services.append(String(decoding: try reader.lengthPrefixed(), as: UTF8.self)) }
@@ -234,7 +244,12 @@ struct BlockMeta: Sendable {
             let nameCount = try reader.count(atMost: reader.remaining, "a page's name count")
             var names: [UInt32] = []
             for _ in 0..<nameCount { names.append(try reader.u32Varint("a page's name")) }
-            pages.append(PageMeta(section: section, spanCount: spans, traceCount: traces, minStart: pageMin, maxStart: pageMax, maxDuration: maxDuration, services: pageServices, names: names))
+            let filterWord = try reader.count(atMost: filters.length / 8, "a page's filter offset")
+            let filterWords = try reader.count(atMost: filters.length / 8 - filterWord, "a page's filter length")
+            pages.append(PageMeta(
+                section: section, spanCount: spans, traceCount: traces, minStart: pageMin, maxStart: pageMax, maxDuration: maxDuration,
+                services: pageServices, names: names, filterWord: filterWord, filterWords: filterWords
+            ))
         }
     }
 }

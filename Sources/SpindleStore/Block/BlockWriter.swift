@@ -47,6 +47,19 @@ enum BlockWriter {
         }
         refs = []
         unique.sort { ($0.traceID, $0.start, $0.spanID) < ($1.traceID, $1.start, $1.spanID) }
+        // Traces in order of their first span's start (each trace contiguous, its spans by
+        // start): a page then covers a narrow stretch of time, so a search that wants the
+        // most recent traces reads the newest pages and stops.
+        var runs: [(start: UInt64, range: Range<Int>)] = []
+        var runStart = 0
+        while runStart < unique.count {
+            var runEnd = runStart + 1
+            while runEnd < unique.count, unique[runEnd].traceID == unique[runStart].traceID { runEnd += 1 }
+            runs.append((unique[runStart].start, runStart..<runEnd))
+            runStart = runEnd
+        }
+        runs.sort { ($0.start, unique[$0.range.lowerBound].traceID) < ($1.start, unique[$1.range.lowerBound].traceID) }
+        unique = runs.flatMap { unique[$0.range] }
 
         let name = BlockFormat.fileName(id)
         let path = directory + "/" + name
@@ -96,8 +109,13 @@ enum BlockWriter {
         var resourceKeys = Set<UInt32>()
         var resourceKeysOfGroup = Set<Int>()
         var pages: [PageMeta] = []
-        var index = ByteWriter()
+        var filterWords: [UInt64] = []
+        /// Per group, its resource's (key, string value) filter keys.
+        var resourceFilterKeys: [Int: [UInt64]] = [:]
+        /// Per trace, in page order: its ID, page and earliest start.
         var traceIDs: [TraceID] = []
+        var tracePages: [Int] = []
+        var traceStarts: [UInt64] = []
         var spanCount = 0
         var minStart = UInt64.max
         var maxStart = UInt64.min
@@ -160,6 +178,7 @@ enum BlockWriter {
             var pageMin = UInt64.max
             var pageMax = UInt64.min
             var maxDuration: UInt64 = 0
+            var filterKeys = Set<UInt64>()
             var traceCount = 0
             var traceMin = UInt64.max
             for (position, ref) in zip(refs.indices, refs) {
@@ -178,20 +197,36 @@ enum BlockWriter {
                     resourceKeysOfGroup.insert(groupID)
                     for attribute in groups[groupID].resource.attributes { resourceKeys.insert(encoder.dictionary.id(attribute.key)) }
                 }
-                for attribute in record.attributes { spanKeys.insert(encoder.dictionary.id(attribute.key)) }
+                for attribute in record.attributes {
+                    let key = encoder.dictionary.id(attribute.key)
+                    spanKeys.insert(key)
+                    if case .string(let value) = attribute.value {
+                        filterKeys.insert(KeyFilter.key(attribute: key, value: encoder.dictionary.id(value), resource: false))
+                    }
+                }
+                if resourceFilterKeys[groupID] == nil {
+                    resourceFilterKeys[groupID] = groups[groupID].resource.attributes.compactMap { attribute in
+                        guard case .string(let value) = attribute.value else { return nil }
+                        return KeyFilter.key(attribute: encoder.dictionary.id(attribute.key), value: encoder.dictionary.id(value), resource: true)
+                    }
+                }
+                filterKeys.formUnion(resourceFilterKeys[groupID] ?? [])
                 pageMin = min(pageMin, ref.start)
                 pageMax = max(pageMax, ref.start)
                 maxDuration = max(maxDuration, record.durationNanos)
                 traceMin = min(traceMin, ref.start)
                 if position + 1 == refs.endIndex || refs[position + 1].traceID != ref.traceID {
-                    index.traceID(ref.traceID)
-                    index.varint(pages.count)
-                    index.u64(traceMin)
                     traceIDs.append(ref.traceID)
+                    tracePages.append(pages.count)
+                    traceStarts.append(traceMin)
                     traceCount += 1
                     traceMin = .max
                 }
             }
+            var filter = KeyFilter(keyCount: filterKeys.count)
+            for key in filterKeys { filter.insert(key) }
+            let filterWord = filterWords.count
+            filterWords += filter.words
             let raw = encoder.encode(spans, groups: groups)
             let section = try compressed(raw)
             spanCount += spans.count
@@ -199,15 +234,22 @@ enum BlockWriter {
             maxStart = max(maxStart, pageMax)
             pages.append(PageMeta(
                 section: section, spanCount: spans.count, traceCount: traceCount, minStart: pageMin, maxStart: pageMax,
-                maxDuration: maxDuration, services: pageServices.sorted(), names: pageNames.sorted()
+                maxDuration: maxDuration, services: pageServices.sorted(), names: pageNames.sorted(),
+                filterWord: filterWord, filterWords: filter.words.count
             ))
         }
 
         mutating func finish(id: UInt64, walSegmentsBelow: UInt64, level: Int, parents: [UInt64]) throws(FileError) -> BlockMeta {
             let dictionary = try compressed(encoder.dictionary.encoded())
-            var indexBytes = ByteWriter(capacity: index.count + 8)
+            // The index is sorted by trace ID, for binary search; pages are in time order.
+            let order = traceIDs.indices.sorted { traceIDs[$0] < traceIDs[$1] }
+            var indexBytes = ByteWriter(capacity: traceIDs.count * 28 + 8)
             indexBytes.varint(traceIDs.count)
-            indexBytes.raw(index.bytes)
+            for position in order {
+                indexBytes.traceID(traceIDs[position])
+                indexBytes.varint(tracePages[position])
+                indexBytes.u64(traceStarts[position])
+            }
             let traceIndex = try compressed(indexBytes.bytes)
             var bloom = BloomFilter(traceCount: traceIDs.count)
             for traceID in traceIDs { bloom.insert(traceID) }
@@ -215,11 +257,15 @@ enum BlockWriter {
             for word in bloom.words { bloomBytes.u64(word) }
             let bloomSection = BlockSection(offset: offset, length: bloomBytes.count, rawLength: bloomBytes.count, checksum: Zlib.crc32(bloomBytes.bytes))
             try append(bloomBytes.bytes)
+            var filterBytes = ByteWriter(capacity: filterWords.count * 8)
+            for word in filterWords { filterBytes.u64(word) }
+            let filters = BlockSection(offset: offset, length: filterBytes.count, rawLength: filterBytes.count, checksum: Zlib.crc32(filterBytes.bytes))
+            try append(filterBytes.bytes)
             let meta = BlockMeta(
                 id: id, walSegmentsBelow: walSegmentsBelow, level: level, parents: parents,
                 spanCount: spanCount, traceCount: traceIDs.count, minStart: minStart, maxStart: maxStart,
                 dictionary: dictionary, dictionaryCount: encoder.dictionary.strings.count, traceIndex: traceIndex,
-                bloom: bloomSection, bloomBits: bloom.bitCount, services: services,
+                bloom: bloomSection, bloomBits: bloom.bitCount, filters: filters, services: services,
                 operations: operations.sorted { ($0.service, $0.name, $0.kind) < ($1.service, $1.name, $1.kind) },
                 spanAttributeKeys: spanKeys.sorted(), resourceAttributeKeys: resourceKeys.sorted(), pages: pages
             )

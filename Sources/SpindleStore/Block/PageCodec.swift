@@ -25,7 +25,8 @@ enum PageCodec {
         case groups, misc, attributeCounts, attributeKeys, attributeValues, events, links, groupTable
     }
 
-    static let maxDepth = 32
+    /// Deeper than anything a store accepts (``SpanTables/maxStoredNesting``).
+    static let maxDepth = 64
 
     // MARK: Encoding
 
@@ -227,7 +228,9 @@ enum PageCodec {
 
         mutating func decode(wanted: ((TraceID) -> Bool)?) throws(FormatError) -> SpanBatch {
             let groups = try groupTable()
-            var builder = SpanBatchBuilder()
+            // Spans gathered per group and handed over as OTLP groups at the end: cheaper
+            // than a builder comparing each span's resource and scope with the last.
+            var spansOfGroup = [[SpanRecord]](repeating: [], count: groups.count)
             var previousTraceStart: UInt64 = 0
             while !self[.traces].isAtEnd {
                 let traceID = try self[.traces].traceID()
@@ -305,10 +308,14 @@ enum PageCodec {
                 }
                 for var row in rows {
                     if let parentRow = row.parentRow { row.record.parentSpanID = rows[parentRow].record.spanID }
-                    builder.append(row.record, resource: groups[row.group].resource, scope: groups[row.group].scope)
+                    spansOfGroup[row.group].append(row.record)
                 }
             }
-            return builder.build()
+            var resourceSpans: [ResourceSpans] = []
+            for (group, spans) in zip(groups, spansOfGroup) where !spans.isEmpty {
+                resourceSpans.append(ResourceSpans(resource: group.resource, scopeSpans: [ScopeSpans(scope: group.scope, spans: spans)]))
+            }
+            return SpanBatch(resourceSpans)
         }
 
         private mutating func attributes() throws(FormatError) -> [Attribute] {

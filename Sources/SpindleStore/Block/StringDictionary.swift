@@ -2,17 +2,15 @@
 /// messages, trace states. Pages refer to them by index.
 struct StringDictionaryBuilder {
     private(set) var strings: [String] = []
-    private var ids: [String: UInt32] = [:]
+    private var ids: [ExactString: UInt32] = [:]
 
     mutating func id(_ string: String) -> UInt32 {
-        if let id = ids[string] { return id }
+        if let id = ids[ExactString(string)] { return id }
         let id = UInt32(strings.count)
         strings.append(string)
-        ids[string] = id
+        ids[ExactString(string)] = id
         return id
     }
-
-    func existingID(_ string: String) -> UInt32? { ids[string] }
 
     /// varint count, then per string a varint byte length and its UTF-8 bytes.
     func encoded() -> [UInt8] {
@@ -20,6 +18,23 @@ struct StringDictionaryBuilder {
         writer.varint(strings.count)
         for string in strings { writer.lengthPrefixed(Array(string.utf8)) }
         return writer.bytes
+    }
+}
+
+/// A string compared and hashed by its UTF-8 bytes. Swift's `String` equality is
+/// canonical equivalence ("é" precomposed equals "e" + combining accent), which would
+/// merge two different byte sequences into one dictionary entry and change what a reader
+/// gets back.
+struct ExactString: Hashable {
+    let value: String
+
+    init(_ value: String) { self.value = value }
+
+    static func == (lhs: ExactString, rhs: ExactString) -> Bool { lhs.value.utf8.elementsEqual(rhs.value.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var value = value
+        value.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 

@@ -62,6 +62,8 @@ extension NativeTraceStore {
                     directory: blocksDirectory, options: options
                 )
                 let block = try meta.map { (_) throws(StorageError) in try Block(path: blocksDirectory + "/" + BlockFormat.fileName(blockID)) }
+                // Loaded now, in the background, rather than by the first query that needs it.
+                _ = try? block?.dictionary()
                 state.withLock { state in
                     if let block { state.blocks.append(block) }
                     state.frozen.removeFirst()
@@ -162,6 +164,7 @@ extension NativeTraceStore {
             directory: blocksDirectory, options: options
         )
         let merged = try meta.map { (_) throws(StorageError) in try Block(path: blocksDirectory + "/" + BlockFormat.fileName(blockID)) }
+        _ = try? merged?.dictionary()
         let parentIDs = Set(parents.map(\.id))
         state.withLock { state in
             state.blocks.removeAll { parentIDs.contains($0.id) }

@@ -16,10 +16,18 @@ extension NativeTraceStore {
         return batch
     }
 
-    func collectTrace(_ id: TraceID, _ sources: Sources) throws(StorageError) -> SpanBatch? {
+    func collectTrace(_ id: TraceID, _ sources: Sources, pages: PageCache? = nil) throws(StorageError) -> SpanBatch? {
         var parts: [SpanBatch] = []
         for block in sources.blocks {
             guard let location = block.locate(id) else { continue }
+            if let pages {
+                // A search reads whole pages once and takes each trace from them.
+                guard let page = pages.page(block, location.page, self) else { continue }
+                let spans = page.tables.spans
+                let rows = spans.indices.filter { spans[$0].traceID == id }
+                if !rows.isEmpty { parts.append(page.selecting(spansAt: rows)) }
+                continue
+            }
             guard let page = readPage(block, location.page, wanted: { $0 == id }) else { continue }
             if !page.isEmpty { parts.append(page) }
         }
@@ -71,6 +79,7 @@ extension NativeTraceStore {
         try InMemoryTraceStore.validate(query)
         let sources = self.sources()
         var candidates: [TraceID: UInt64] = [:]
+        let pageCache = PageCache()
         // The start a trace must beat to enter the results, once there are `limit`.
         var threshold: UInt64? = nil
         func consider(_ ids: Set<TraceID>) throws(StorageError) {
@@ -107,12 +116,12 @@ extension NativeTraceStore {
                 try consider(try store.matchingTraces(query))
             case .block(let block):
                 guard let filter = PageFilter(query, block: block) else { continue }
-                let pages = block.meta.pages.indices.filter { filter.mayMatch(block.meta.pages[$0]) }
+                let pages = block.meta.pages.indices.filter { filter.mayMatch(pageAt: $0) }
                     .sorted { block.meta.pages[$0].maxStart > block.meta.pages[$1].maxStart }
                 for index in pages {
                     if let threshold, block.meta.pages[index].maxStart < threshold { break }
                     try Self.checkCancellation("search")
-                    guard let page = readPage(block, index) else { break }
+                    guard let page = pageCache.page(block, index, self) else { break }
                     let scratch = InMemoryTraceStore(maxSpans: .max)
                     scratch.insert(page)
                     try consider(try scratch.matchingTraces(query))
@@ -122,7 +131,7 @@ extension NativeTraceStore {
         let chosen = candidates.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(query.limit)
         var summaries: [TraceSummary] = []
         for (id, _) in chosen {
-            guard let batch = try collectTrace(id, sources) else { continue }
+            guard let batch = try collectTrace(id, sources, pages: pageCache) else { continue }
             summaries.append(InMemoryTraceStore.summary(of: id, batch: batch))
         }
         return summaries
@@ -277,6 +286,26 @@ extension NativeTraceStore {
     }
 }
 
+/// Pages decoded during one query, so each is decoded once however many of its traces
+/// the query needs.
+/// At most ``capacity`` pages are kept (the oldest dropped first), so a query that reads
+/// many pages does not hold them all.
+final class PageCache {
+    static let capacity = 32
+    private var pages: [PageKey: SpanBatch] = [:]
+    private var order: [PageKey] = []
+
+    func page(_ block: Block, _ index: Int, _ store: NativeTraceStore) -> SpanBatch? {
+        let key = PageKey(block: ObjectIdentifier(block), page: index)
+        if let page = pages[key] { return page }
+        guard let page = store.readPage(block, index) else { return nil }
+        if order.count >= Self.capacity { pages[order.removeFirst()] = nil }
+        pages[key] = page
+        order.append(key)
+        return page
+    }
+}
+
 /// Where a scan is: pages still to read, then the heads.
 final class ScanCursor: @unchecked Sendable {
     private var work: [(Block, Int)]
@@ -334,11 +363,23 @@ struct PageFilter {
     let service: Int?
     let name: UInt32?
     let minDuration: UInt64?
+    /// Attribute-value pairs every matching page must have (string equality filters).
+    let requiredKeys: [UInt64]
+    let block: Block
 
     /// Nil when the whole block cannot match.
     init?(_ query: TraceQuery, block: Block) {
+        self.block = block
         timeRange = query.timeRange
         minDuration = query.minDuration
+        var required: [UInt64] = []
+        for filter in query.attributes {
+            guard case .equals(.string(let value)) = filter.condition else { continue }
+            // A pair whose key or value the block has never seen cannot match in it.
+            guard let dictionary = try? block.dictionary(), let key = dictionary.ids[filter.key], let valueID = dictionary.ids[value] else { return nil }
+            required.append(KeyFilter.key(attribute: key, value: valueID, resource: filter.scope == .resource))
+        }
+        requiredKeys = required
         if let wanted = query.service {
             guard let index = block.meta.services.firstIndex(of: wanted) else { return nil }
             service = index
@@ -359,5 +400,13 @@ struct PageFilter {
         if let name, !page.names.contains(name) { return false }
         if let minDuration, page.maxDuration < minDuration { return false }
         return true
+    }
+
+    /// The attribute-value check, apart because it reads the block's filter section.
+    func mayMatch(pageAt index: Int) -> Bool {
+        guard mayMatch(block.meta.pages[index]) else { return false }
+        if requiredKeys.isEmpty { return true }
+        guard let filter = try? block.filter(ofPage: index) else { return true }
+        return requiredKeys.allSatisfy { filter.mayContain($0) }
     }
 }

@@ -26,6 +26,8 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
     public let configuration: NativeStoreConfiguration
     let wal: WriteAheadLog
     let logger: Logger
+    /// `data-dir/LOCK`, locked while the store is open: one process per directory.
+    private let lock: File
     let blocksDirectory: String
     let quarantineDirectory: String
 
@@ -53,7 +55,8 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
     let maintenance = Mutex<Void>(())
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
-    private init(configuration: NativeStoreConfiguration, wal: WriteAheadLog, state: State) {
+    private init(configuration: NativeStoreConfiguration, wal: WriteAheadLog, state: State, lock: File) {
+        self.lock = lock
         self.configuration = configuration
         self.wal = wal
         self.logger = configuration.logger
@@ -71,6 +74,18 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
         let blocksDirectory = directory + "/blocks"
         let quarantineDirectory = directory + "/quarantine"
         var state = State()
+        let lock: File
+        do {
+            try Directory.createAll(directory)
+            lock = try File.open(directory + "/LOCK", create: true)
+            guard try lock.tryLock() else {
+                throw StorageError(.unavailable, "another store (another spindle serve?) has \(directory) open; give each its own --data-dir")
+            }
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "cannot lock \(directory)/LOCK: \(error)", underlying: error as? FileError)
+        }
         do {
             try Directory.createAll(blocksDirectory)
             try Directory.createAll(quarantineDirectory)
@@ -98,18 +113,29 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
                     try Directory.remove(blocksDirectory + "/" + BlockFormat.fileName(parent))
                 }
             }
+            // IDs are never reused, not even those of quarantined blocks.
+            for name in try Directory.list(quarantineDirectory) {
+                if let id = BlockFormat.blockID(name) { maxID = max(maxID, id) }
+            }
             state.blocks = blocks.values.sorted { $0.id < $1.id }
             state.nextBlockID = maxID + 1
         } catch {
             throw StorageError(.unavailable, "cannot open the store in \(directory): \(error)", underlying: error)
         }
         let covered = state.blocks.map(\.meta.walSegmentsBelow).max() ?? 0
-        let (wal, segments) = try WriteAheadLog.open(directory: directory + "/wal", segmentMaxBytes: configuration.walSegmentMaxBytes) {
+        let (wal, segments) = try WriteAheadLog.open(
+            directory: directory + "/wal", segmentMaxBytes: configuration.walSegmentMaxBytes,
+            minimumSegment: covered, quarantine: quarantineDirectory
+        ) {
             logger.warning("\($0)")
         }
         var replayed = 0
         for segment in segments where segment.number >= covered {
-            for record in segment.contents.records where record.type == WALFormat.RecordType.spans.rawValue {
+            for record in segment.contents.records {
+                guard record.type == WALFormat.RecordType.spans.rawValue else {
+                    logger.warning("skipping a WAL record of unknown type \(record.type)", metadata: ["segment": "\(segment.number)", "offset": "\(record.offset)"])
+                    continue
+                }
                 let batch: SpanBatch
                 do {
                     batch = try OTLPProtobuf.decodeExportRequest(Array(record.payload), malformedIDs: .decodeAsZero)
@@ -125,7 +151,7 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
         }
         if state.headSpans > 0 { state.headOpened = .now }
         if covered > 0 { try wal.removeSegments(before: covered) }
-        let store = NativeTraceStore(configuration: configuration, wal: wal, state: state)
+        let store = NativeTraceStore(configuration: configuration, wal: wal, state: state, lock: lock)
         logger.info("opened the store", metadata: [
             "directory": "\(directory)", "blocks": "\(state.blocks.count)",
             "spans": "\(state.blocks.reduce(0) { $0 + $1.meta.spanCount } + state.headSpans)", "replayed": "\(replayed)",
@@ -184,6 +210,7 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
             state.withLock { $0.closed = true }
         }
         do { try wal.syncNow() } catch { logger.error("final WAL fsync failed", metadata: ["error": "\(error)"]) }
+        lock.unlock()
     }
 
     // MARK: Writing
@@ -193,7 +220,15 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
     /// being written more slowly than spans arrive (retry later) or the disk fails.
     public func write(_ batch: SpanBatch) async throws(StorageError) {
         if batch.isEmpty { return }
+        // Everything in the WAL must decode again on replay.
+        let nesting = batch.tables.maxValueNesting
+        if nesting > SpanTables.maxStoredNesting {
+            throw StorageError(.invalidArgument, "attribute values nest \(nesting) levels deep; the store keeps at most \(SpanTables.maxStoredNesting)")
+        }
         let payload = OTLPProtobuf.encodeExportRequest(batch)
+        if payload.count > WALFormat.maxPayload {
+            throw StorageError(.invalidArgument, "a batch encoding to \(payload.count) bytes is larger than a WAL record may be (\(WALFormat.maxPayload)); write it in smaller batches")
+        }
         let maxPending = configuration.maxPendingHeads
         let headMaxSpans = configuration.headMaxSpans
         let headMaxBytes = configuration.headMaxBytes

@@ -88,6 +88,18 @@ final class File: @unchecked Sendable {
         guard fsync(descriptor) == 0 else { throw FileError(operation: "fsync", path: path, errno: errno) }
     }
 
+    /// Takes an exclusive advisory lock without waiting; false when another open file
+    /// (in this process or another) holds it.
+    func tryLock() throws(FileError) -> Bool {
+        if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+        if errno == EWOULDBLOCK { return false }
+        throw FileError(operation: "flock", path: path, errno: errno)
+    }
+
+    func unlock() {
+        _ = flock(descriptor, LOCK_UN)
+    }
+
     func truncate(to length: Int) throws(FileError) {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw FileError(operation: "truncate", path: path, errno: errno) }
     }

@@ -40,6 +40,10 @@ final class WriteAheadLog: Sendable {
         var syncing = false
         var waiters: [Waiter] = []
         var closed = false
+        /// Set by a failed write or fsync: after one, the kernel may have dropped pages
+        /// that a later fsync would not report, so the log takes nothing more until the
+        /// store is reopened (and replays what is really on disk).
+        var failure: FileError?
     }
 
     private let state: Mutex<State>
@@ -51,29 +55,60 @@ final class WriteAheadLog: Sendable {
     }
 
     /// Opens the log in `directory` (created if missing) and starts a new segment after
-    /// the existing ones, which are returned for replay — torn tails already cut off.
-    static func open(directory: String, segmentMaxBytes: Int, report: (String) -> Void) throws(StorageError) -> (log: WriteAheadLog, segments: [(number: UInt64, contents: WALFormat.SegmentContents)]) {
+    /// the existing ones (and at least at `minimumSegment`), returning the existing ones
+    /// for replay.
+    ///
+    /// A damaged segment keeps its valid records: a copy of the whole file goes to
+    /// `quarantine` and the segment is cut at its first invalid record, so new appends
+    /// follow valid ones. A segment of another format version stops the open: a newer
+    /// Spindle wrote it, and this one must not touch it.
+    static func open(
+        directory: String, segmentMaxBytes: Int, minimumSegment: UInt64, quarantine: String, report: (String) -> Void
+    ) throws(StorageError) -> (log: WriteAheadLog, segments: [(number: UInt64, contents: WALFormat.SegmentContents)]) {
+        var segments: [(number: UInt64, contents: WALFormat.SegmentContents)] = []
         do {
             try Directory.createAll(directory)
-            var segments: [(number: UInt64, contents: WALFormat.SegmentContents)] = []
             for name in try Directory.list(directory) {
                 guard let number = WALFormat.segmentNumber(name) else { continue }
                 let path = directory + "/" + name
                 let file = try File.open(path)
                 let bytes = try file.readAll()
+                if bytes.count >= WALFormat.headerSize, Array(bytes[0..<8]) == WALFormat.magic {
+                    var reader = ByteReader(bytes, offset: 8)
+                    let version = (try? reader.u32()) ?? 0
+                    if version != WALFormat.version {
+                        throw StorageError(.unavailable, "WAL segment \(path) has format version \(version); this Spindle reads version \(WALFormat.version) — use the Spindle that wrote it")
+                    }
+                }
                 let contents = WALFormat.parseSegment(bytes)
                 if let damage = contents.damage {
-                    report("WAL segment \(path): \(damage); keeping the \(contents.records.count) records before it and cutting the file to \(contents.validLength) bytes")
-                    try file.truncate(to: max(contents.validLength, 0))
+                    let kept = quarantine + "/" + name + ".damaged"
+                    if bytes.count > contents.validLength {
+                        let copy = try File.open(kept, create: true)
+                        try copy.truncate(to: 0)
+                        try copy.write(bytes, at: 0)
+                        try copy.sync()
+                    }
+                    report("WAL segment \(path): \(damage); keeping the \(contents.records.count) records before it, cutting the file to \(contents.validLength) bytes (the original is in \(kept))")
+                    try file.truncate(to: contents.validLength)
+                    if contents.validLength < WALFormat.headerSize {
+                        try file.write(WALFormat.header(), at: 0)
+                    }
                     try file.sync()
                 }
                 segments.append((number, contents))
             }
-            let next = (segments.last?.number ?? 0) + 1
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.unavailable, "cannot open the WAL in \(directory): \(error)", underlying: error as? FileError)
+        }
+        do {
+            let next = max((segments.last?.number ?? 0) + 1, minimumSegment)
             let file = try createSegment(directory: directory, number: next)
             return (WriteAheadLog(directory: directory, segmentMaxBytes: segmentMaxBytes, file: file, segment: next), segments)
         } catch {
-            throw StorageError(.unavailable, "cannot open the WAL in \(directory): \(error)", underlying: error)
+            throw StorageError(.unavailable, "cannot start a WAL segment in \(directory): \(error)", underlying: error)
         }
     }
 
@@ -95,8 +130,14 @@ final class WriteAheadLog: Sendable {
         let record = WALFormat.record(type, payload: payload)
         do {
             return try state.withLock { (state) throws(FileError) -> UInt64 in
-                if state.size >= segmentMaxBytes { try roll(&state) }
-                try state.file.write(record, at: state.size)
+                if let failure = state.failure { throw failure }
+                do throws(FileError) {
+                    if state.size >= segmentMaxBytes { try roll(&state) }
+                    try state.file.write(record, at: state.size)
+                } catch {
+                    state.failure = error
+                    throw error
+                }
                 state.size += record.count
                 state.appended += 1
                 return state.appended
@@ -164,6 +205,7 @@ final class WriteAheadLog: Sendable {
             let more = state.withLock { state -> Bool in
                 var remaining: [Waiter] = []
                 if let failure {
+                    state.failure = failure
                     for waiter in state.waiters {
                         waiter.continuation.resume(throwing: StorageError(.unavailable, "WAL fsync failed: \(failure)", underlying: failure))
                     }
@@ -188,7 +230,8 @@ final class WriteAheadLog: Sendable {
         let (file, target, needed) = state.withLock { ($0.file, $0.appended, $0.appended > $0.synced) }
         guard needed else { return }
         do { try file.sync() } catch {
-            throw StorageError(.unavailable, "WAL fsync failed: \(error)", underlying: error)
+            state.withLock { $0.failure = error }
+            throw StorageError(.unavailable, "WAL fsync failed; the store takes no more writes until it is reopened: \(error)", underlying: error)
         }
         state.withLock { $0.synced = max($0.synced, target) }
     }
