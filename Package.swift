@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SpindleModel", targets: ["SpindleModel"]),
         .library(name: "SpindleWire", targets: ["SpindleWire"]),
         .library(name: "SpindleStorage", targets: ["SpindleStorage"]),
+        .library(name: "SpindleStore", targets: ["SpindleStore"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
         .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
         .executable(name: "spindle", targets: ["spindle"]),

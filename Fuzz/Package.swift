@@ -16,6 +16,8 @@ let fuzzTargets = [
     "FuzzOTLPJSON",
     "FuzzZipkinJSON",
     "FuzzJSONReader",
+    "FuzzWALSegment",
+    "FuzzBlock",
 ]
 
 let package = Package(
@@ -36,6 +38,8 @@ let package = Package(
                 "FuzzSupport",
                 .product(name: "SpindleWire", package: "Spindle"),
                 .product(name: "SpindleModel", package: "Spindle"),
+                .product(name: "SpindleStore", package: "Spindle"),
+                .product(name: "SpindleStorage", package: "Spindle"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
