@@ -116,7 +116,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "SpindleStoreTests", dependencies: ["SpindleStore", "SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SpindleStoreTests",
+            dependencies: ["SpindleStore", "SpindleStorage", "SpindleModel", "SpindleSamples", "SpindleTesting"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SpindleCollectorTests",
             dependencies: ["SpindleCollector", "SpindleStorage", "SpindleWire", "SpindleTesting"],

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A block's strings, each stored once: names, attribute keys, string values, status
 /// messages, trace states. Pages refer to them by index.
 struct StringDictionaryBuilder {
@@ -30,7 +34,16 @@ struct ExactString: Hashable {
 
     init(_ value: String) { self.value = value }
 
-    static func == (lhs: ExactString, rhs: ExactString) -> Bool { lhs.value.utf8.elementsEqual(rhs.value.utf8) }
+    static func == (lhs: ExactString, rhs: ExactString) -> Bool {
+        // Hot in block writing: compare the contiguous UTF-8 bytes directly.
+        var left = lhs.value
+        var right = rhs.value
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+            }
+        }
+    }
 
     func hash(into hasher: inout Hasher) {
         var value = value
