@@ -3,6 +3,7 @@ import SpindleModel
 import SpindleSamples
 import SpindleStorage
 import SpindleTesting
+import Synchronization
 import Testing
 
 @testable import SpindleStore
@@ -413,6 +414,63 @@ private func simpleBatch(traces: Range<UInt64>, offset: UInt64 = 0, service: Str
         store = try NativeTraceStore.open(.testing(directory.path))
         #expect(store.headSpanCount == 0)
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: directory.path + "/quarantine/" + name + ".damaged"))) == bytes)
+        await store.close()
+    }
+}
+
+/// Trace numbers whose writes have returned, shared by the test's tasks.
+private final class Acknowledged: Sendable {
+    private let traces = Mutex<[UInt64]>([])
+    func withLock<T>(_ body: (inout [UInt64]) -> T) -> T { traces.withLock { body(&$0) } }
+}
+
+@Suite struct NativeTraceStoreConcurrencyTests {
+    /// Writers, cuts, compactions and readers at once: every trace whose write returned
+    /// before a read began is read whole, whatever the store is doing meanwhile.
+    @Test func readsWhileWriting_seeEveryAcknowledgedSpan() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanUp() }
+        var configuration = NativeStoreConfiguration.testing(directory.path)
+        configuration.compactionMinBlocks = 3
+        configuration.compactionMaxSpans = 200
+        let store = try NativeTraceStore.open(configuration)
+        let acknowledged = Acknowledged()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for index in 0..<60 {
+                        let trace = UInt64(writer * 1_000 + index)
+                        try await store.write(simpleBatch(traces: trace..<(trace + 1)))
+                        acknowledged.withLock { $0.append(trace) }
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<40 {
+                    try store.cutHead()
+                    try store.compact()
+                    await Task.yield()
+                }
+            }
+            for _ in 0..<2 {
+                group.addTask {
+                    for _ in 0..<200 {
+                        let known = acknowledged.withLock { $0 }
+                        guard let trace = known.randomElement() else {
+                            await Task.yield()
+                            continue
+                        }
+                        let read = try await store.trace(id: TraceID(high: 7, low: trace), timeRange: nil)
+                        #expect(read?.spanCount == 1, "trace \(trace) was acknowledged but reads as \(String(describing: read?.spanCount))")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        try store.cutHead()
+        var scanned = 0
+        for try await batch in store.scan(timeRange: .all) { scanned += batch.spanCount }
+        #expect(scanned == 240)
         await store.close()
     }
 }

@@ -27,7 +27,7 @@ public struct NativeStoreConfiguration: Sendable {
     public var maxDiskBytes: Int?
     /// Compaction merges runs of at least ``compactionMinBlocks`` blocks into one of at
     /// most this many spans.
-    public var compactionMaxSpans = 400_000
+    public var compactionMaxSpans = 200_000
     public var compactionMinBlocks = 4
     /// How often cutting, compaction and retention are considered.
     public var maintenanceInterval: Duration = .milliseconds(250)
