@@ -158,7 +158,8 @@ final class Block: Sendable {
             words = loaded
         }
         let page = meta.pages[index]
-        guard page.filterWord + page.filterWords <= words.count else { return KeyFilter(words: [~0]) }
+        // A filter that is not there rules nothing out.
+        guard page.filterWords > 0, page.filterWord + page.filterWords <= words.count else { return KeyFilter(words: [~0]) }
         return KeyFilter(words: Array(words[page.filterWord..<(page.filterWord + page.filterWords)]))
     }
 

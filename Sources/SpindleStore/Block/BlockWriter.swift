@@ -107,7 +107,6 @@ enum BlockWriter {
         var operations = Set<BlockOperation>()
         var spanKeys = Set<UInt32>()
         var resourceKeys = Set<UInt32>()
-        var resourceKeysOfGroup = Set<Int>()
         var pages: [PageMeta] = []
         var filterWords: [UInt64] = []
         /// Per group, its resource's (key, string value) filter keys.
@@ -174,46 +173,19 @@ enum BlockWriter {
             var spans: [PageSpan] = []
             spans.reserveCapacity(refs.count)
             var pageServices = Set<Int>()
-            var pageNames = Set<UInt32>()
+            var pageGroups = Set<Int>()
             var pageMin = UInt64.max
             var pageMax = UInt64.min
-            var maxDuration: UInt64 = 0
-            var filterKeys = Set<UInt64>()
             var traceCount = 0
             var traceMin = UInt64.max
             for (position, ref) in zip(refs.indices, refs) {
-                let tables = batches[Int(ref.batch)].tables
-                let row = tables.spans[Int(ref.row)]
-                let groupID = group(batch: Int(ref.batch), scope: Int(row.scopeIndex))
-                let record = tables.spanRecord(at: Int(ref.row))
-                spans.append(PageSpan(record: record, group: groupID))
-                let nameID = encoder.dictionary.id(record.name)
-                pageNames.insert(nameID)
-                if let service = serviceOfGroup[groupID] {
-                    pageServices.insert(service)
-                    operations.insert(BlockOperation(service: service, name: nameID, kind: record.kind.rawValue))
-                }
-                if !resourceKeysOfGroup.contains(groupID) {
-                    resourceKeysOfGroup.insert(groupID)
-                    for attribute in groups[groupID].resource.attributes { resourceKeys.insert(encoder.dictionary.id(attribute.key)) }
-                }
-                for attribute in record.attributes {
-                    let key = encoder.dictionary.id(attribute.key)
-                    spanKeys.insert(key)
-                    if case .string(let value) = attribute.value {
-                        filterKeys.insert(KeyFilter.key(attribute: key, value: encoder.dictionary.id(value), resource: false))
-                    }
-                }
-                if resourceFilterKeys[groupID] == nil {
-                    resourceFilterKeys[groupID] = groups[groupID].resource.attributes.compactMap { attribute in
-                        guard case .string(let value) = attribute.value else { return nil }
-                        return KeyFilter.key(attribute: encoder.dictionary.id(attribute.key), value: encoder.dictionary.id(value), resource: true)
-                    }
-                }
-                filterKeys.formUnion(resourceFilterKeys[groupID] ?? [])
+                let scope = Int(batches[Int(ref.batch)].tables.spans[Int(ref.row)].scopeIndex)
+                let groupID = group(batch: Int(ref.batch), scope: scope)
+                spans.append(PageSpan(batch: Int(ref.batch), row: Int(ref.row), group: groupID))
+                pageGroups.insert(groupID)
+                if let service = serviceOfGroup[groupID] { pageServices.insert(service) }
                 pageMin = min(pageMin, ref.start)
                 pageMax = max(pageMax, ref.start)
-                maxDuration = max(maxDuration, record.durationNanos)
                 traceMin = min(traceMin, ref.start)
                 if position + 1 == refs.endIndex || refs[position + 1].traceID != ref.traceID {
                     traceIDs.append(ref.traceID)
@@ -223,18 +195,36 @@ enum BlockWriter {
                     traceMin = .max
                 }
             }
+            var stats = PageStats()
+            let raw = encoder.encode(spans, batches: batches, groups: groups, serviceOfGroup: serviceOfGroup, stats: &stats)
+            operations.formUnion(stats.operations)
+            spanKeys.formUnion(stats.spanKeys)
+            var filterKeys = stats.filterKeys
+            for groupID in pageGroups {
+                if resourceFilterKeys[groupID] == nil {
+                    var keys: [UInt64] = []
+                    for attribute in groups[groupID].resource.attributes {
+                        let key = encoder.dictionary.id(attribute.key)
+                        resourceKeys.insert(key)
+                        if case .string(let value) = attribute.value {
+                            keys.append(KeyFilter.key(attribute: key, value: encoder.dictionary.id(value), resource: true))
+                        }
+                    }
+                    resourceFilterKeys[groupID] = keys
+                }
+                filterKeys.formUnion(resourceFilterKeys[groupID] ?? [])
+            }
             var filter = KeyFilter(keyCount: filterKeys.count)
             for key in filterKeys { filter.insert(key) }
             let filterWord = filterWords.count
             filterWords += filter.words
-            let raw = encoder.encode(spans, groups: groups)
             let section = try compressed(raw)
             spanCount += spans.count
             minStart = min(minStart, pageMin)
             maxStart = max(maxStart, pageMax)
             pages.append(PageMeta(
                 section: section, spanCount: spans.count, traceCount: traceCount, minStart: pageMin, maxStart: pageMax,
-                maxDuration: maxDuration, services: pageServices.sorted(), names: pageNames.sorted(),
+                maxDuration: stats.maxDuration, services: pageServices.sorted(), names: stats.names.sorted(),
                 filterWord: filterWord, filterWords: filter.words.count
             ))
         }
@@ -264,7 +254,7 @@ enum BlockWriter {
             let meta = BlockMeta(
                 id: id, walSegmentsBelow: walSegmentsBelow, level: level, parents: parents,
                 spanCount: spanCount, traceCount: traceIDs.count, minStart: minStart, maxStart: maxStart,
-                dictionary: dictionary, dictionaryCount: encoder.dictionary.strings.count, traceIndex: traceIndex,
+                dictionary: dictionary, dictionaryCount: encoder.dictionary.count, traceIndex: traceIndex,
                 bloom: bloomSection, bloomBits: bloom.bitCount, filters: filters, services: services,
                 operations: operations.sorted { ($0.service, $0.name, $0.kind) < ($1.service, $1.name, $1.kind) },
                 spanAttributeKeys: spanKeys.sorted(), resourceAttributeKeys: resourceKeys.sorted(), pages: pages

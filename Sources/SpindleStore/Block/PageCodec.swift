@@ -1,10 +1,21 @@
 import SpindleModel
 
-/// One span on its way into a page: the span and the index of its (resource, scope)
-/// group in the block's group table.
+/// One span on its way into a page: which batch and row it is, and the index of its
+/// (resource, scope) group in the block's group table.
 struct PageSpan {
-    var record: SpanRecord
+    var batch: Int
+    var row: Int
     var group: Int
+}
+
+/// What a page's spans hold, gathered while encoding, for the block's meta.
+struct PageStats {
+    var names = Set<UInt32>()
+    var spanKeys = Set<UInt32>()
+    /// ``KeyFilter`` keys of the spans' (attribute key, string value) pairs.
+    var filterKeys = Set<UInt64>()
+    var operations = Set<BlockOperation>()
+    var maxDuration: UInt64 = 0
 }
 
 /// A resource and scope pair, shared by the spans under it.
@@ -30,6 +41,8 @@ enum PageCodec {
 
     // MARK: Encoding
 
+    /// Encodes pages straight from the batches' tables: strings go from the arena to the
+    /// dictionary as bytes, and no span value is built (block writing's hot path).
     struct Encoder {
         var streams = [ByteWriter](repeating: ByteWriter(), count: Stream.allCases.count)
         var dictionary: StringDictionaryBuilder
@@ -43,8 +56,13 @@ enum PageCodec {
             _modify { yield &streams[stream.rawValue] }
         }
 
-        /// Encodes `spans` (whole traces, sorted) whose groups index `groups`.
-        mutating func encode(_ spans: [PageSpan], groups: [SpanGroup]) -> [UInt8] {
+        mutating func id(_ ref: ByteRef, _ tables: SpanTables) -> UInt32 {
+            tables.arena.withUnsafeBytes { dictionary.id(bytes: UnsafeRawBufferPointer(rebasing: $0[ref.range])) }
+        }
+
+        /// Encodes `spans` (whole traces, sorted) whose groups index `groups`, whose
+        /// services are `serviceOfGroup`; adds what they hold to `stats`.
+        mutating func encode(_ spans: [PageSpan], batches: [SpanBatch], groups: [SpanGroup], serviceOfGroup: [Int?], stats: inout PageStats) -> [UInt8] {
             for index in streams.indices { streams[index].bytes.removeAll(keepingCapacity: true) }
             // Page-local group numbers, in order of first use.
             var local: [Int: Int] = [:]
@@ -52,21 +70,25 @@ enum PageCodec {
             var previousTraceStart: UInt64 = 0
             var index = 0
             while index < spans.count {
-                let traceID = spans[index].record.traceID
+                let first = batches[spans[index].batch].tables.spans[spans[index].row]
+                let traceID = first.traceID
                 var end = index + 1
-                while end < spans.count, spans[end].record.traceID == traceID { end += 1 }
+                while end < spans.count, batches[spans[end].batch].tables.spans[spans[end].row].traceID == traceID { end += 1 }
                 self[.traces].traceID(traceID)
                 self[.traces].varint(end - index)
-                let traceStart = spans[index].record.startTimeUnixNano
+                let traceStart = first.startTimeUnixNano
                 self[.starts].zigzag(Int64(bitPattern: traceStart &- previousTraceStart))
                 previousTraceStart = traceStart
                 // Parents point at a row of the same trace when they can (one small
                 // varint instead of eight random bytes).
                 var rowOfSpan: [SpanID: Int] = [:]
-                for row in index..<end { rowOfSpan[spans[row].record.spanID] = row - index }
-                for row in index..<end {
-                    let span = spans[row].record
-                    if row > index { self[.starts].zigzag(Int64(bitPattern: span.startTimeUnixNano &- traceStart)) }
+                for position in index..<end {
+                    rowOfSpan[batches[spans[position].batch].tables.spans[spans[position].row].spanID] = position - index
+                }
+                for position in index..<end {
+                    let tables = batches[spans[position].batch].tables
+                    let span = tables.spans[spans[position].row]
+                    if position > index { self[.starts].zigzag(Int64(bitPattern: span.startTimeUnixNano &- traceStart)) }
                     self[.spanIDs].spanID(span.spanID)
                     if span.parentSpanID == .zero {
                         self[.parents].varint(UInt64(0))
@@ -76,38 +98,45 @@ enum PageCodec {
                         self[.parents].varint(UInt64(1))
                         self[.parentIDs].spanID(span.parentSpanID)
                     }
-                    self[.durations].zigzag(Int64(bitPattern: span.endTimeUnixNano &- span.startTimeUnixNano))
-                    self[.names].varint(dictionary.id(span.name))
+                    let duration = span.endTimeUnixNano &- span.startTimeUnixNano
+                    self[.durations].zigzag(Int64(bitPattern: duration))
+                    if span.endTimeUnixNano >= span.startTimeUnixNano { stats.maxDuration = max(stats.maxDuration, duration) }
+                    let name = id(span.name, tables)
+                    stats.names.insert(name)
+                    self[.names].varint(name)
                     self[.kinds].zigzag(Int64(span.kind.rawValue))
-                    self[.status].zigzag(Int64(span.status.code.rawValue))
-                    self[.status].varint(dictionary.id(span.status.message))
-                    let group = spans[row].group
+                    self[.status].zigzag(Int64(span.statusCode.rawValue))
+                    self[.status].varint(id(span.statusMessage, tables))
+                    let group = spans[position].group
+                    if let service = serviceOfGroup[group] {
+                        stats.operations.insert(BlockOperation(service: service, name: name, kind: span.kind.rawValue))
+                    }
                     if local[group] == nil {
                         local[group] = used.count
                         used.append(group)
                     }
                     self[.groups].varint(local[group]!)
-                    self[.misc].varint(dictionary.id(span.traceState))
+                    self[.misc].varint(id(span.traceState, tables))
                     self[.misc].varint(span.flags)
                     self[.misc].varint(span.droppedAttributesCount)
                     self[.misc].varint(span.droppedEventsCount)
                     self[.misc].varint(span.droppedLinksCount)
-                    attributes(span.attributes)
-                    self[.events].varint(span.events.count)
-                    for event in span.events {
+                    attributes(span.attributes, tables.spanAttributes, tables, collect: true, stats: &stats)
+                    self[.events].varint(Int(span.events.count))
+                    for event in span.events.indices.map({ tables.events[$0] }) {
                         self[.events].zigzag(Int64(bitPattern: event.timeUnixNano &- span.startTimeUnixNano))
-                        self[.events].varint(dictionary.id(event.name))
+                        self[.events].varint(id(event.name, tables))
                         self[.events].varint(event.droppedAttributesCount)
-                        attributes(event.attributes)
+                        attributes(event.attributes, tables.eventAttributes, tables, collect: false, stats: &stats)
                     }
-                    self[.links].varint(span.links.count)
-                    for link in span.links {
+                    self[.links].varint(Int(span.links.count))
+                    for link in span.links.indices.map({ tables.links[$0] }) {
                         self[.links].traceID(link.traceID)
                         self[.links].spanID(link.spanID)
-                        self[.links].varint(dictionary.id(link.traceState))
+                        self[.links].varint(id(link.traceState, tables))
                         self[.links].varint(link.flags)
                         self[.links].varint(link.droppedAttributesCount)
-                        attributes(link.attributes)
+                        attributes(link.attributes, tables.linkAttributes, tables, collect: false, stats: &stats)
                     }
                 }
                 index = end
@@ -135,11 +164,18 @@ enum PageCodec {
             return page.bytes
         }
 
-        private mutating func attributes(_ attributes: [Attribute]) {
-            self[.attributeCounts].varint(attributes.count)
-            for attribute in attributes {
-                self[.attributeKeys].varint(dictionary.id(attribute.key))
-                value(attribute.value, into: .attributeValues)
+        /// Attributes of a span (`collect`: their keys and string pairs go to `stats`), an
+        /// event or a link.
+        private mutating func attributes(_ range: TableRange, _ table: [AttributeSlot], _ tables: SpanTables, collect: Bool, stats: inout PageStats) {
+            self[.attributeCounts].varint(Int(range.count))
+            for index in range.indices {
+                let slot = table[index]
+                let key = id(slot.key, tables)
+                self[.attributeKeys].varint(key)
+                let value = Self.value(slot.value, tables, into: &streams[Stream.attributeValues.rawValue], dictionary: &dictionary)
+                guard collect else { continue }
+                stats.spanKeys.insert(key)
+                if let value { stats.filterKeys.insert(KeyFilter.key(attribute: key, value: value, resource: false)) }
             }
         }
 
@@ -151,11 +187,48 @@ enum PageCodec {
             }
         }
 
-        private mutating func value(_ value: AttributeValue, into stream: Stream) {
-            Self.value(value, into: &streams[stream.rawValue], dictionary: &dictionary)
+        /// A tag byte, then the value (see ``ValueTag``), read from the tables. Returns the
+        /// dictionary id of a string value.
+        @discardableResult
+        static func value(_ slot: ValueSlot, _ tables: SpanTables, into writer: inout ByteWriter, dictionary: inout StringDictionaryBuilder, depth: Int = 0) -> UInt32? {
+            switch slot.kind {
+            case .empty: writer.u8(ValueTag.empty.rawValue)
+            case .string:
+                writer.u8(ValueTag.string.rawValue)
+                let id = tables.arena.withUnsafeBytes { dictionary.id(bytes: UnsafeRawBufferPointer(rebasing: $0[slot.byteRef.range])) }
+                writer.varint(id)
+                return id
+            case .bool: writer.u8(slot.boolValue ? ValueTag.true.rawValue : ValueTag.false.rawValue)
+            case .int:
+                writer.u8(ValueTag.int.rawValue)
+                writer.zigzag(slot.intValue)
+            case .double:
+                writer.u8(ValueTag.double.rawValue)
+                writer.u64(slot.payload)
+            case .bytes:
+                writer.u8(ValueTag.bytes.rawValue)
+                writer.lengthPrefixed(tables.arena[slot.byteRef.range])
+            case .array:
+                writer.u8(ValueTag.array.rawValue)
+                let range = slot.tableRange
+                writer.varint(Int(range.count))
+                for index in range.indices {
+                    value(tables.nestedValues[index], tables, into: &writer, dictionary: &dictionary, depth: depth + 1)
+                }
+            case .keyValueList:
+                writer.u8(ValueTag.keyValueList.rawValue)
+                let range = slot.tableRange
+                writer.varint(Int(range.count))
+                for index in range.indices {
+                    let attribute = tables.nestedAttributes[index]
+                    writer.varint(tables.arena.withUnsafeBytes { dictionary.id(bytes: UnsafeRawBufferPointer(rebasing: $0[attribute.key.range])) })
+                    value(attribute.value, tables, into: &writer, dictionary: &dictionary, depth: depth + 1)
+                }
+            }
+            return nil
         }
 
-        /// A tag byte, then the value: see ``ValueTag``.
+        /// The same encoding from a plain value (resources and scopes in the group table).
         static func value(_ value: AttributeValue, into writer: inout ByteWriter, dictionary: inout StringDictionaryBuilder) {
             switch value {
             case .empty: writer.u8(ValueTag.empty.rawValue)

@@ -22,13 +22,13 @@ extension NativeTraceStore {
             guard let location = block.locate(id) else { continue }
             if let pages {
                 // A search reads whole pages once and takes each trace from them.
-                guard let page = pages.page(block, location.page, self) else { continue }
+                guard let page = try pages.page(block, location.page, self) else { continue }
                 let spans = page.tables.spans
                 let rows = spans.indices.filter { spans[$0].traceID == id }
                 if !rows.isEmpty { parts.append(page.selecting(spansAt: rows)) }
                 continue
             }
-            guard let page = readPage(block, location.page, wanted: { $0 == id }) else { continue }
+            guard let page = try readPage(block, location.page, wanted: { $0 == id }) else { continue }
             if !page.isEmpty { parts.append(page) }
         }
         for store in sources.stores {
@@ -50,14 +50,15 @@ extension NativeTraceStore {
         return keep.count == spans.count ? batch : batch.selecting(spansAt: keep)
     }
 
-    /// A page, or nil when the block turned out corrupt (it is quarantined).
-    func readPage(_ block: Block, _ index: Int, wanted: ((TraceID) -> Bool)? = nil) -> SpanBatch? {
-        do {
-            return try block.page(index, wanted: wanted)
-        } catch {
-            if error.code == .corrupt { quarantine(block, error) } else {
-                logger.error("cannot read a block page", metadata: ["block": "\(block.path)", "page": "\(index)", "error": "\(error)"])
-            }
+    /// A page, or nil when the block turned out corrupt (it is then quarantined and the
+    /// read goes on without it). An I/O error throws `.unavailable`: a read never passes
+    /// off a partial answer as complete because a disk failed.
+    func readPage(_ block: Block, _ index: Int, wanted: ((TraceID) -> Bool)? = nil) throws(StorageError) -> SpanBatch? {
+        switch Result(catching: { () throws(StorageError) -> SpanBatch in try block.page(index, wanted: wanted) }) {
+        case .success(let page): return page
+        case .failure(let error):
+            guard error.code == .corrupt else { throw error }
+            quarantine(block, error)
             return nil
         }
     }
@@ -115,13 +116,13 @@ extension NativeTraceStore {
             case .store(let store, _):
                 try consider(try store.matchingTraces(query))
             case .block(let block):
-                guard let filter = PageFilter(query, block: block) else { continue }
+                guard let dictionary = try dictionary(of: block), let filter = PageFilter(query, block: block, dictionary: dictionary) else { continue }
                 let pages = block.meta.pages.indices.filter { filter.mayMatch(pageAt: $0) }
                     .sorted { block.meta.pages[$0].maxStart > block.meta.pages[$1].maxStart }
                 for index in pages {
                     if let threshold, block.meta.pages[index].maxStart < threshold { break }
                     try Self.checkCancellation("search")
-                    guard let page = pageCache.page(block, index, self) else { break }
+                    guard let page = try pageCache.page(block, index, self) else { break }
                     let scratch = InMemoryTraceStore(maxSpans: .max)
                     scratch.insert(page)
                     try consider(try scratch.matchingTraces(query))
@@ -166,7 +167,7 @@ extension NativeTraceStore {
                 guard let timeRange, page.overlaps(timeRange) else { continue }
                 if Self.covers(timeRange, page.minStart, page.maxStart) {
                     names.formUnion(page.services.map { block.meta.services[$0] })
-                } else if let store = scratchStore(block, index) {
+                } else if let store = try scratchStore(block, index) {
                     names.formUnion(try await store.services(timeRange: timeRange))
                 }
             }
@@ -183,7 +184,7 @@ extension NativeTraceStore {
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
             guard let serviceIndex = block.meta.services.firstIndex(of: service) else { continue }
             if timeRange.map({ Self.covers($0, block.meta.minStart, block.meta.maxStart) }) ?? true {
-                guard let dictionary = dictionary(of: block) else { continue }
+                guard let dictionary = try dictionary(of: block) else { continue }
                 for operation in block.meta.operations where operation.service == serviceIndex {
                     guard Int(operation.name) < dictionary.strings.count else { continue }
                     operations.insert(Operation(name: dictionary.strings[Int(operation.name)], kind: SpanKind(rawValue: operation.kind)))
@@ -191,7 +192,7 @@ extension NativeTraceStore {
                 continue
             }
             for index in block.meta.pages.indices where block.meta.pages[index].overlaps(timeRange ?? .all) && block.meta.pages[index].services.contains(serviceIndex) {
-                if let store = scratchStore(block, index) {
+                if let store = try scratchStore(block, index) {
                     operations.formUnion(try await store.operations(service: service, timeRange: timeRange))
                 }
             }
@@ -207,13 +208,13 @@ extension NativeTraceStore {
             try Self.checkCancellation("attributeNames")
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
             if timeRange.map({ Self.covers($0, block.meta.minStart, block.meta.maxStart) }) ?? true {
-                guard let dictionary = dictionary(of: block) else { continue }
+                guard let dictionary = try dictionary(of: block) else { continue }
                 let keys = scope == .span ? block.meta.spanAttributeKeys : block.meta.resourceAttributeKeys
                 for key in keys where Int(key) < dictionary.strings.count { names.insert(dictionary.strings[Int(key)]) }
                 continue
             }
             for index in block.meta.pages.indices where block.meta.pages[index].overlaps(timeRange ?? .all) {
-                if let store = scratchStore(block, index) {
+                if let store = try scratchStore(block, index) {
                     names.formUnion(try await store.attributeNames(scope: scope, timeRange: timeRange))
                 }
             }
@@ -230,11 +231,11 @@ extension NativeTraceStore {
         for block in sources.blocks {
             try Self.checkCancellation("attributeValues")
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
-            guard let dictionary = dictionary(of: block), let keyID = dictionary.ids[key] else { continue }
+            guard let dictionary = try dictionary(of: block), let keyID = dictionary.ids[key] else { continue }
             let keys = scope == .span ? block.meta.spanAttributeKeys : block.meta.resourceAttributeKeys
             guard keys.contains(keyID) else { continue }
             for index in block.meta.pages.indices where block.meta.pages[index].overlaps(timeRange ?? .all) {
-                if let store = scratchStore(block, index) {
+                if let store = try scratchStore(block, index) {
                     values.formUnion(try await store.attributeValues(scope: scope, key: key, timeRange: timeRange, limit: .max))
                 }
             }
@@ -249,18 +250,20 @@ extension NativeTraceStore {
         range.contains(minStart) && range.contains(maxStart)
     }
 
-    func dictionary(of block: Block) -> StringDictionary? {
-        do {
-            return try block.dictionary()
-        } catch {
-            if error.code == .corrupt { quarantine(block, error) }
+    /// The block's dictionary; nil when the block turned out corrupt (quarantined).
+    func dictionary(of block: Block) throws(StorageError) -> StringDictionary? {
+        switch Result(catching: { () throws(StorageError) -> StringDictionary in try block.dictionary() }) {
+        case .success(let dictionary): return dictionary
+        case .failure(let error):
+            guard error.code == .corrupt else { throw error }
+            quarantine(block, error)
             return nil
         }
     }
 
     /// A page loaded into a throwaway in-memory store, to answer with its semantics.
-    func scratchStore(_ block: Block, _ index: Int) -> InMemoryTraceStore? {
-        guard let page = readPage(block, index) else { return nil }
+    func scratchStore(_ block: Block, _ index: Int) throws(StorageError) -> InMemoryTraceStore? {
+        guard let page = try readPage(block, index) else { return nil }
         let store = InMemoryTraceStore(maxSpans: .max)
         store.insert(page)
         return store
@@ -295,10 +298,10 @@ final class PageCache {
     private var pages: [PageKey: SpanBatch] = [:]
     private var order: [PageKey] = []
 
-    func page(_ block: Block, _ index: Int, _ store: NativeTraceStore) -> SpanBatch? {
+    func page(_ block: Block, _ index: Int, _ store: NativeTraceStore) throws(StorageError) -> SpanBatch? {
         let key = PageKey(block: ObjectIdentifier(block), page: index)
         if let page = pages[key] { return page }
-        guard let page = store.readPage(block, index) else { return nil }
+        guard let page = try store.readPage(block, index) else { return nil }
         if order.count >= Self.capacity { pages[order.removeFirst()] = nil }
         pages[key] = page
         order.append(key)
@@ -325,7 +328,7 @@ final class ScanCursor: @unchecked Sendable {
         while position < work.count {
             let (block, index) = work[position]
             position += 1
-            guard let page = store.readPage(block, index) else {
+            guard let page = try store.readPage(block, index) else {
                 throw StorageError(.corrupt, "block \(block.path) turned out corrupt during the scan and was quarantined; the scan is incomplete")
             }
             if let selected = Self.select(page, timeRange) { return selected }
@@ -368,30 +371,33 @@ struct PageFilter {
     let block: Block
 
     /// Nil when the whole block cannot match.
-    init?(_ query: TraceQuery, block: Block) {
+    init?(_ query: TraceQuery, block: Block, dictionary: StringDictionary) {
         self.block = block
         timeRange = query.timeRange
         minDuration = query.minDuration
-        var required: [UInt64] = []
-        for filter in query.attributes {
-            guard case .equals(.string(let value)) = filter.condition else { continue }
-            // A pair whose key or value the block has never seen cannot match in it.
-            guard let dictionary = try? block.dictionary(), let key = dictionary.ids[filter.key], let valueID = dictionary.ids[value] else { return nil }
-            required.append(KeyFilter.key(attribute: key, value: valueID, resource: filter.scope == .resource))
-        }
-        requiredKeys = required
         if let wanted = query.service {
             guard let index = block.meta.services.firstIndex(of: wanted) else { return nil }
             service = index
         } else {
             service = nil
         }
-        if let operation = query.operation {
-            guard let dictionary = try? block.dictionary(), let id = dictionary.ids[operation] else { return nil }
+        // A string with canonically equivalent twins in the dictionary has several ids;
+        // the meta cannot rule pages out by one of them, so it does not prune by it.
+        if let operation = query.operation, !dictionary.ambiguous.contains(operation) {
+            guard let id = dictionary.ids[operation] else { return nil }
             name = id
         } else {
             name = nil
         }
+        var required: [UInt64] = []
+        for filter in query.attributes {
+            guard case .equals(.string(let value)) = filter.condition,
+                  !dictionary.ambiguous.contains(filter.key), !dictionary.ambiguous.contains(value) else { continue }
+            // A pair whose key or value the block has never seen cannot match in it.
+            guard let key = dictionary.ids[filter.key], let valueID = dictionary.ids[value] else { return nil }
+            required.append(KeyFilter.key(attribute: key, value: valueID, resource: filter.scope == .resource))
+        }
+        requiredKeys = required
     }
 
     func mayMatch(_ page: PageMeta) -> Bool {

@@ -153,7 +153,13 @@ final class WriteAheadLog: Sendable {
     func rotate() throws(StorageError) -> UInt64 {
         do {
             return try state.withLock { (state) throws(FileError) -> UInt64 in
-                try roll(&state)
+                if let failure = state.failure { throw failure }
+                do throws(FileError) {
+                    try roll(&state)
+                } catch {
+                    state.failure = error
+                    throw error
+                }
                 return state.segment
             }
         } catch {
@@ -177,6 +183,11 @@ final class WriteAheadLog: Sendable {
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let lead = state.withLock { state -> Bool in
+                    if let failure = state.failure {
+                        // An fsync failed after this record was appended: it may be lost.
+                        continuation.resume(throwing: StorageError(.unavailable, "WAL fsync failed; the store takes no more writes until it is reopened: \(failure)", underlying: failure))
+                        return false
+                    }
                     if state.synced >= sequence {
                         continuation.resume()
                         return false
