@@ -129,7 +129,8 @@ final class Block: Sendable {
         }
     }
 
-    /// The block's strings, read once and kept.
+    /// The block's catalog (span names and attribute keys, which the meta refers to by
+    /// index), read once and kept: small, whatever the values are.
     func dictionary() throws(StorageError) -> StringDictionary {
         if let cached = dictionaryCache.withLock({ $0 }) { return cached }
         let bytes = try Self.section(meta.dictionary, of: file, path: path, what: "dictionary")
@@ -181,7 +182,7 @@ final class Block: Sendable {
         let section = meta.pages[index].section
         let raw = try Self.section(section, of: file, path: path, what: "page \(index)")
         do {
-            return try PageCodec.decode(raw, dictionary: try dictionary(), wanted: wanted)
+            return try PageCodec.decode(raw, wanted: wanted)
         } catch {
             throw StorageError(.corrupt, "block \(path) is corrupt in page \(index) (byte \(section.offset)): \(error)")
         }

@@ -96,7 +96,7 @@ enum BlockWriter {
         let batches: [SpanBatch]
         let options: Options
         var offset = 0
-        var encoder = PageCodec.Encoder(dictionary: StringDictionaryBuilder())
+        var encoder = PageCodec.Encoder()
         var groups: [SpanGroup] = []
         var groupIDs: [SpanGroup: Int] = [:]
         /// (batch << 32 | scope row) → group, so a group's values are built once per batch.
@@ -204,10 +204,10 @@ enum BlockWriter {
                 if resourceFilterKeys[groupID] == nil {
                     var keys: [UInt64] = []
                     for attribute in groups[groupID].resource.attributes {
-                        let key = encoder.dictionary.id(attribute.key)
+                        let key = encoder.catalog.id(attribute.key)
                         resourceKeys.insert(key)
                         if case .string(let value) = attribute.value {
-                            keys.append(KeyFilter.key(attribute: key, value: encoder.dictionary.id(value), resource: true))
+                            keys.append(KeyFilter.key(attribute: key, valueHash: KeyFilter.valueHash(value), resource: true))
                         }
                     }
                     resourceFilterKeys[groupID] = keys
@@ -230,7 +230,7 @@ enum BlockWriter {
         }
 
         mutating func finish(id: UInt64, walSegmentsBelow: UInt64, level: Int, parents: [UInt64]) throws(FileError) -> BlockMeta {
-            let dictionary = try compressed(encoder.dictionary.encoded())
+            let dictionary = try compressed(encoder.catalog.encoded())
             // The index is sorted by trace ID, for binary search; pages are in time order.
             let order = traceIDs.indices.sorted { traceIDs[$0] < traceIDs[$1] }
             var indexBytes = ByteWriter(capacity: traceIDs.count * 28 + 8)
@@ -254,7 +254,7 @@ enum BlockWriter {
             let meta = BlockMeta(
                 id: id, walSegmentsBelow: walSegmentsBelow, level: level, parents: parents,
                 spanCount: spanCount, traceCount: traceIDs.count, minStart: minStart, maxStart: maxStart,
-                dictionary: dictionary, dictionaryCount: encoder.dictionary.count, traceIndex: traceIndex,
+                dictionary: dictionary, dictionaryCount: encoder.catalog.count, traceIndex: traceIndex,
                 bloom: bloomSection, bloomBits: bloom.bitCount, filters: filters, services: services,
                 operations: operations.sorted { ($0.service, $0.name, $0.kind) < ($1.service, $1.name, $1.kind) },
                 spanAttributeKeys: spanKeys.sorted(), resourceAttributeKeys: resourceKeys.sorted(), pages: pages

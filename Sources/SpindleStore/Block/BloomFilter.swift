@@ -68,10 +68,20 @@ struct KeyFilter: Sendable {
         self.words = words.isEmpty ? [0] : words
     }
 
-    /// The key of a span attribute (`resource` false) or resource attribute pair, by
-    /// the block dictionary's indexes.
-    static func key(attribute: UInt32, value: UInt32, resource: Bool) -> UInt64 {
-        (resource ? 1 << 63 : 0) | UInt64(attribute) << 32 | UInt64(value)
+    /// The key of a span attribute (`resource` false) or resource attribute pair: the
+    /// attribute key's index in the block catalog and a hash of the value's bytes.
+    static func key(attribute: UInt32, valueHash: UInt32, resource: Bool) -> UInt64 {
+        (resource ? 1 << 63 : 0) | UInt64(attribute & 0x7FFF_FFFF) << 32 | UInt64(valueHash)
+    }
+
+    /// The 32-bit hash of a string value's UTF-8 bytes used in keys.
+    static func valueHash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: StringDictionaryBuilder.hash(bytes))
+    }
+
+    static func valueHash(_ string: String) -> UInt32 {
+        var string = string
+        return string.withUTF8 { valueHash(UnsafeRawBufferPointer($0)) }
     }
 
     private func positions(_ key: UInt64) -> (UInt64, UInt64) {

@@ -34,6 +34,10 @@ enum PageCodec {
     enum Stream: Int, CaseIterable {
         case traces, spanIDs, parents, parentIDs, starts, durations, names, kinds, status
         case groups, misc, attributeCounts, attributeKeys, attributeValues, events, links, groupTable
+        /// The page's own string table: every string of the page once, referred to by
+        /// index from the other streams. A page decodes without anything else from its
+        /// block, so reading one costs only that page.
+        case strings
     }
 
     /// Deeper than anything a store accepts (``SpanTables/maxStoredNesting``).
@@ -45,11 +49,12 @@ enum PageCodec {
     /// dictionary as bytes, and no span value is built (block writing's hot path).
     struct Encoder {
         var streams = [ByteWriter](repeating: ByteWriter(), count: Stream.allCases.count)
-        var dictionary: StringDictionaryBuilder
+        /// The page being encoded's strings.
+        var dictionary = StringDictionaryBuilder()
+        /// The block's catalog: span names and attribute keys, for its meta.
+        var catalog = StringDictionaryBuilder()
 
-        init(dictionary: StringDictionaryBuilder) {
-            self.dictionary = dictionary
-        }
+        init() {}
 
         subscript(stream: Stream) -> ByteWriter {
             get { streams[stream.rawValue] }
@@ -60,10 +65,15 @@ enum PageCodec {
             tables.arena.withUnsafeBytes { dictionary.id(bytes: UnsafeRawBufferPointer(rebasing: $0[ref.range])) }
         }
 
+        mutating func catalogID(_ ref: ByteRef, _ tables: SpanTables) -> UInt32 {
+            tables.arena.withUnsafeBytes { catalog.id(bytes: UnsafeRawBufferPointer(rebasing: $0[ref.range])) }
+        }
+
         /// Encodes `spans` (whole traces, sorted) whose groups index `groups`, whose
         /// services are `serviceOfGroup`; adds what they hold to `stats`.
         mutating func encode(_ spans: [PageSpan], batches: [SpanBatch], groups: [SpanGroup], serviceOfGroup: [Int?], stats: inout PageStats) -> [UInt8] {
             for index in streams.indices { streams[index].bytes.removeAll(keepingCapacity: true) }
+            dictionary = StringDictionaryBuilder()
             // Page-local group numbers, in order of first use.
             var local: [Int: Int] = [:]
             var used: [Int] = []
@@ -101,9 +111,9 @@ enum PageCodec {
                     let duration = span.endTimeUnixNano &- span.startTimeUnixNano
                     self[.durations].zigzag(Int64(bitPattern: duration))
                     if span.endTimeUnixNano >= span.startTimeUnixNano { stats.maxDuration = max(stats.maxDuration, duration) }
-                    let name = id(span.name, tables)
+                    let name = catalogID(span.name, tables)
                     stats.names.insert(name)
-                    self[.names].varint(name)
+                    self[.names].varint(id(span.name, tables))
                     self[.kinds].zigzag(Int64(span.kind.rawValue))
                     self[.status].zigzag(Int64(span.statusCode.rawValue))
                     self[.status].varint(id(span.statusMessage, tables))
@@ -157,6 +167,7 @@ enum PageCodec {
                 table.varint(dictionary.id(scope.schemaURL))
             }
             self[.groupTable] = table
+            self[.strings].bytes = dictionary.encoded()
             var page = ByteWriter(capacity: streams.reduce(16) { $0 + $1.count + 5 })
             page.varint(streams.count)
             for stream in streams { page.varint(stream.count) }
@@ -170,12 +181,12 @@ enum PageCodec {
             self[.attributeCounts].varint(Int(range.count))
             for index in range.indices {
                 let slot = table[index]
-                let key = id(slot.key, tables)
-                self[.attributeKeys].varint(key)
-                let value = Self.value(slot.value, tables, into: &streams[Stream.attributeValues.rawValue], dictionary: &dictionary)
+                self[.attributeKeys].varint(id(slot.key, tables))
+                let valueHash = Self.value(slot.value, tables, into: &streams[Stream.attributeValues.rawValue], dictionary: &dictionary)
                 guard collect else { continue }
+                let key = catalogID(slot.key, tables)
                 stats.spanKeys.insert(key)
-                if let value { stats.filterKeys.insert(KeyFilter.key(attribute: key, value: value, resource: false)) }
+                if let valueHash { stats.filterKeys.insert(KeyFilter.key(attribute: key, valueHash: valueHash, resource: false)) }
             }
         }
 
@@ -188,16 +199,18 @@ enum PageCodec {
         }
 
         /// A tag byte, then the value (see ``ValueTag``), read from the tables. Returns the
-        /// dictionary id of a string value.
+        /// ``KeyFilter`` hash of a string value.
         @discardableResult
         static func value(_ slot: ValueSlot, _ tables: SpanTables, into writer: inout ByteWriter, dictionary: inout StringDictionaryBuilder, depth: Int = 0) -> UInt32? {
             switch slot.kind {
             case .empty: writer.u8(ValueTag.empty.rawValue)
             case .string:
                 writer.u8(ValueTag.string.rawValue)
-                let id = tables.arena.withUnsafeBytes { dictionary.id(bytes: UnsafeRawBufferPointer(rebasing: $0[slot.byteRef.range])) }
-                writer.varint(id)
-                return id
+                return tables.arena.withUnsafeBytes { arena in
+                    let bytes = UnsafeRawBufferPointer(rebasing: arena[slot.byteRef.range])
+                    writer.varint(dictionary.id(bytes: bytes))
+                    return KeyFilter.valueHash(bytes)
+                }
             case .bool: writer.u8(slot.boolValue ? ValueTag.true.rawValue : ValueTag.false.rawValue)
             case .int:
                 writer.u8(ValueTag.int.rawValue)
@@ -268,7 +281,7 @@ enum PageCodec {
 
     /// Decodes a page into a batch: every trace, or only those `wanted` accepts.
     /// Total: any bytes either decode or throw ``FormatError``.
-    static func decode(_ page: [UInt8], dictionary: StringDictionary, wanted: ((TraceID) -> Bool)? = nil) throws(FormatError) -> SpanBatch {
+    static func decode(_ page: [UInt8], wanted: ((TraceID) -> Bool)? = nil) throws(FormatError) -> SpanBatch {
         var header = ByteReader(page)
         let streamCount = try header.count(atMost: 64, "the page's stream count")
         guard streamCount >= Stream.allCases.count else { throw header.error("a page needs \(Stream.allCases.count) streams, has \(streamCount)") }
@@ -281,6 +294,8 @@ enum PageCodec {
             readers.append(ByteReader(page, offset: offset, end: offset + length))
             offset += length
         }
+        let strings = readers[Stream.strings.rawValue]
+        let dictionary = try StringDictionary(decoding: Array(page[strings.offset..<strings.end]))
         var decoder = Decoder(readers: readers, dictionary: dictionary)
         return try decoder.decode(wanted: wanted)
     }

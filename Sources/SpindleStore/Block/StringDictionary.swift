@@ -62,7 +62,7 @@ struct StringDictionaryBuilder {
     /// FNV-1a over 8-byte words then the tail, finished with a 64-bit mix: strings here
     /// come from clients, but the table only needs spread, and a collision costs a
     /// comparison, not correctness.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
         var index = 0
         while index + 8 <= bytes.count {

@@ -391,11 +391,10 @@ struct PageFilter {
         }
         var required: [UInt64] = []
         for filter in query.attributes {
-            guard case .equals(.string(let value)) = filter.condition,
-                  !dictionary.ambiguous.contains(filter.key), !dictionary.ambiguous.contains(value) else { continue }
-            // A pair whose key or value the block has never seen cannot match in it.
-            guard let key = dictionary.ids[filter.key], let valueID = dictionary.ids[value] else { return nil }
-            required.append(KeyFilter.key(attribute: key, value: valueID, resource: filter.scope == .resource))
+            guard case .equals(.string(let value)) = filter.condition, !dictionary.ambiguous.contains(filter.key) else { continue }
+            // A key the block has never seen cannot match in it.
+            guard let key = dictionary.ids[filter.key] else { return nil }
+            required.append(KeyFilter.key(attribute: key, valueHash: KeyFilter.valueHash(value), resource: filter.scope == .resource))
         }
         requiredKeys = required
     }
