@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: """
         What an acknowledged span survives (native storage): always (fsync before every acknowledgement, \
         concurrent requests share one fsync; survives power loss), interval (the default: fsync every 10ms, or \
-        interval:DURATION such as interval:100ms; a crash of the process loses nothing, power loss at most the \
+        interval:DURATION such as interval:100ms; a crash of the process loses nothing, power loss about the last interval (plus one fsync) \
         interval), or never (the OS writes back when it likes; a process crash still loses nothing).
         """)
     var fsync = "interval"
