@@ -34,6 +34,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where to build the store (default: a new temporary directory).")
     var dataDir: String?
 
+    @Option(name: .customLong("page-spans"), help: "Spans per block page (the engine's default unless given).")
+    var pageSpans: Int?
+
     @Flag(help: "Keep the store's directory afterwards.")
     var keep = false
 
@@ -43,6 +46,7 @@ struct StoreBench: AsyncParsableCommand {
         var configuration = NativeStoreConfiguration(directory: directory)
         configuration.fsync = ServeCommand.parseFsync(fsync) ?? .interval(.milliseconds(10))
         configuration.retention = nil
+        if let pageSpans { configuration.pageTargetSpans = pageSpans }
         configuration.logger.logLevel = .warning
         let store = try NativeTraceStore.open(configuration)
 

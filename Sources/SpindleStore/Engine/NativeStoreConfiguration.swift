@@ -8,9 +8,9 @@ public struct NativeStoreConfiguration: Sendable {
     /// What an acknowledged write survives (`--fsync`); see ``FsyncPolicy``.
     public var fsync: FsyncPolicy = .interval(.milliseconds(10))
     /// The head is cut into a block when it holds this many spans…
-    public var headMaxSpans = 100_000
+    public var headMaxSpans = 50_000
     /// …or this many bytes of WAL records…
-    public var headMaxBytes = 64 << 20
+    public var headMaxBytes = 48 << 20
     /// …or its first span was written this long ago.
     public var headMaxAge: Duration = .seconds(60)
     /// Spans per block page, roughly (pages hold whole traces).
@@ -33,7 +33,7 @@ public struct NativeStoreConfiguration: Sendable {
     public var maintenanceInterval: Duration = .milliseconds(250)
     /// Heads waiting to be written as blocks before writes are refused with
     /// `.unavailable` (the collector then answers "retry later"). Writes are refused too
-    /// while the head holds four times ``headMaxSpans`` or ``headMaxBytes``.
+    /// while the head holds twice ``headMaxSpans`` or ``headMaxBytes``.
     public var maxPendingHeads = 2
     /// Unix nanoseconds now; retention's clock, injectable for tests.
     public var now: @Sendable () -> UInt64 = {

@@ -237,9 +237,9 @@ public final class NativeTraceStore: TraceWriter, TraceReader {
             if state.frozen.count >= maxPending {
                 throw StorageError(.unavailable, "\(state.frozen.count) heads are waiting to be written as blocks; retry later")
             }
-            // The head is cut at its bounds; one at four times them means blocks are being
-            // written more slowly than spans arrive.
-            if state.headSpans >= 4 * headMaxSpans || state.headBytes >= 4 * headMaxBytes {
+            // The head is cut at its bounds; one at twice them means blocks are being
+            // written more slowly than spans arrive, and memory is what gives.
+            if state.headSpans >= 2 * headMaxSpans || state.headBytes >= 2 * headMaxBytes {
                 throw StorageError(.unavailable, "the head holds \(state.headSpans) spans waiting to be written as blocks; retry later")
             }
             let sequence = try wal.append(.spans, payload: payload)
