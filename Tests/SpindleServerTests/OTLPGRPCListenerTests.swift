@@ -33,18 +33,39 @@ import Testing
         }
     }
 
-    /// grpc-swift-nio-transport 2.9.2 answers a message over `maxRequestPayloadSize`
-    /// (declared, or once decompressed) by resetting the stream, so the client sees
-    /// UNAVAILABLE "Stream unexpectedly closed" rather than RESOURCE_EXHAUSTED: what holds
-    /// is that it is refused, nothing of it is stored, and the server keeps serving.
+    /// A message over the cap is RESOURCE_EXHAUSTED naming the cap, compressed or not;
+    /// nothing of it is stored, and the server keeps serving.
     @Test(arguments: [false, true])
-    func anOversizedMessage_isRefused(gzip: Bool) async throws {
+    func anOversizedMessage_isResourceExhausted(gzip: Bool) async throws {
         let batch = Samples.realisticBatch(spans: 400, seed: 62)
+        let message = OTLPProtobuf.encodeExportRequest(batch)
+        let cap = message.count * 4 / 5
+        try await withServer({ $0.maxBodyBytes = cap }) { server in
+            await #expect {
+                _ = try await export(message, port: server.ports.otlpGRPC, gzip: gzip)
+            } throws: { error in
+                guard let error = error as? RPCError else { return false }
+                return error.code == .resourceExhausted && error.message.hasPrefix("a message of \(message.count) bytes (after decompression) is over this collector's cap of \(cap) bytes")
+            }
+            let small = Samples.realisticBatch(spans: 5, seed: 63)
+            let response = try await export(OTLPProtobuf.encodeExportRequest(small), port: server.ports.otlpGRPC, gzip: gzip)
+            #expect(try OTLPProtobuf.decodeExportResponse(response) == ExportTraceResponse())
+            let stored = try await readBack(batch, from: server.reader)
+            #expect(stored.isEmpty)
+        }
+    }
+
+    /// Far over the cap (past twice it), grpc-swift-nio-transport 2.9.2 resets the stream
+    /// before buffering more — the client sees UNAVAILABLE "Stream unexpectedly closed" —
+    /// which also stops decompression bombs; the server keeps serving.
+    @Test(arguments: [false, true])
+    func aMessageFarOverTheCap_isRefusedByTheTransport(gzip: Bool) async throws {
+        let batch = Samples.realisticBatch(spans: 400, seed: 64)
         try await withServer({ $0.maxBodyBytes = 64 << 10 }) { server in
             await #expect(throws: RPCError.self) {
                 _ = try await export(OTLPProtobuf.encodeExportRequest(batch), port: server.ports.otlpGRPC, gzip: gzip)
             }
-            let small = Samples.realisticBatch(spans: 5, seed: 63)
+            let small = Samples.realisticBatch(spans: 5, seed: 65)
             let response = try await export(OTLPProtobuf.encodeExportRequest(small), port: server.ports.otlpGRPC, gzip: gzip)
             #expect(try OTLPProtobuf.decodeExportResponse(response) == ExportTraceResponse())
             let stored = try await readBack(batch, from: server.reader)

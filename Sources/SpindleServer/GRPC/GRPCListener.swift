@@ -20,9 +20,10 @@ struct GRPCListener: Service, CustomStringConvertible {
             address: address,
             transportSecurity: .plaintext,
             config: .defaults { config in
-                // The cap applies to the decompressed message: grpc-swift checks the
-                // declared length and stops decompression at the same limit.
-                config.rpc.maxRequestPayloadSize = maxMessageBytes
+                // Limits apply to the decompressed message: grpc-swift checks the declared
+                // length and stops decompression at its limit, which sits past the cap
+                // so that the service can answer RESOURCE_EXHAUSTED (OTLPTraceService).
+                config.rpc.maxRequestPayloadSize = OTLPTraceService.transportLimit(forCap: maxMessageBytes)
                 // OTel exporters send gzip when asked (and the Collector's by default).
                 config.compression.enabledAlgorithms = [.gzip, .deflate]
                 // The listening socket reports its port once bound (port 0 picks one).
@@ -33,7 +34,7 @@ struct GRPCListener: Service, CustomStringConvertible {
                 }
             }
         )
-        self.server = GRPCServer(transport: transport, services: [OTLPTraceService(receiver: receiver, logger: logger)])
+        self.server = GRPCServer(transport: transport, services: [OTLPTraceService(receiver: receiver, logger: logger, maxMessageBytes: maxMessageBytes)])
     }
 
     func run() async throws {

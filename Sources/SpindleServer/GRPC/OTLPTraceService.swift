@@ -21,16 +21,33 @@ struct OTLPTraceService: RegistrableRPCService {
 
     let receiver: OTLPGRPCReceiver
     let logger: Logger
+    /// `--max-body-size`: a larger message (after decompression) is RESOURCE_EXHAUSTED.
+    let maxMessageBytes: Int
+
+    /// What the transport itself accepts: past the cap, so that messages somewhat over
+    /// it reach the handler and get RESOURCE_EXHAUSTED naming the cap; far past it the
+    /// transport resets the stream (UNAVAILABLE) before buffering more, which also
+    /// stops decompression bombs.
+    static func transportLimit(forCap cap: Int) -> Int {
+        min(Int(Int32.max), cap + max(cap, 1 << 20))
+    }
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         let receiver = self.receiver
         let logger = self.logger
+        let maxMessageBytes = self.maxMessageBytes
         router.registerHandler(
             forMethod: Self.export,
             deserializer: RawMessageDeserializer(),
             serializer: RawMessageSerializer()
         ) { streamingRequest, context in
             let request = try await ServerRequest(stream: streamingRequest)
+            if request.message.count > maxMessageBytes {
+                throw RPCError(
+                    code: .resourceExhausted,
+                    message: "a message of \(request.message.count) bytes (after decompression) is over this collector's cap of \(maxMessageBytes) bytes (--max-body-size); send smaller batches"
+                )
+            }
             let start = ContinuousClock.now
             do throws(OTLPGRPCReceiver.Failure) {
                 let response = try await receiver.export(request.message)

@@ -5,8 +5,8 @@ import SpindleStorage
 ///
 ///     header   "SPNDLBLK" | u32 version | u32 0                         16 bytes
 ///     pages    each a zlib stream of one page (PageCodec)
-///     dictionary, trace index: zlib streams
-///     bloom filter: raw little-endian u64 words
+///     catalog (span names, attribute keys), trace index: zlib streams
+///     bloom filter, then the pages' attribute filters: raw little-endian u64 words
 ///     meta     BlockMeta, uncompressed
 ///     footer   u64 meta offset | u32 meta length | u32 meta CRC-32 | "SPBLKEND"   24 bytes
 ///
@@ -72,7 +72,7 @@ struct PageMeta: Sendable {
     var maxDuration: UInt64
     /// Indexes into the block's service list.
     var services: [Int]
-    /// Dictionary indexes of the span names.
+    /// Catalog indexes of the span names.
     var names: [UInt32]
     /// Where the page's ``KeyFilter`` is in the block's filter section, in 64-bit words.
     var filterWord: Int

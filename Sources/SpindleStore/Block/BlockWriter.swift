@@ -200,7 +200,7 @@ enum BlockWriter {
             operations.formUnion(stats.operations)
             spanKeys.formUnion(stats.spanKeys)
             var filterKeys = stats.filterKeys
-            for groupID in pageGroups {
+            for groupID in pageGroups.sorted() {  // sorted: the catalog order must not depend on Set order
                 if resourceFilterKeys[groupID] == nil {
                     var keys: [UInt64] = []
                     for attribute in groups[groupID].resource.attributes {

@@ -295,7 +295,7 @@ enum PageCodec {
             offset += length
         }
         let strings = readers[Stream.strings.rawValue]
-        let dictionary = try StringDictionary(decoding: Array(page[strings.offset..<strings.end]))
+        let dictionary = try StringDictionary(decoding: Array(page[strings.offset..<strings.end]), indexed: false)
         var decoder = Decoder(readers: readers, dictionary: dictionary)
         return try decoder.decode(wanted: wanted)
     }

@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// A block's strings, each stored once: names, attribute keys, string values, status
-/// messages, trace states. Pages refer to them by index.
+/// Strings each stored once, referred to by index: a page's own string table, and a
+/// block's catalog (span names and attribute keys).
 struct StringDictionaryBuilder {
     /// Every string's bytes, back to back; string `i` is `storage[offsets[i]..<offsets[i + 1]]`.
     private var storage: [UInt8] = []
@@ -66,7 +66,7 @@ struct StringDictionaryBuilder {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
         var index = 0
         while index + 8 <= bytes.count {
-            hash = (hash ^ bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) &* 0x0000_0100_0000_01B3
+            hash = (hash ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))) &* 0x0000_0100_0000_01B3
             hash ^= hash >> 29
             index += 8
         }
@@ -99,7 +99,9 @@ struct StringDictionary: Sendable {
     /// Strings with more than one id: different bytes, canonically equivalent.
     let ambiguous: Set<String>
 
-    init(decoding bytes: [UInt8]) throws(FormatError) {
+    /// `indexed` builds ``ids`` and ``ambiguous`` (the catalog needs them; a page's own
+    /// string table, read on every page decode, does not).
+    init(decoding bytes: [UInt8], indexed: Bool = true) throws(FormatError) {
         var reader = ByteReader(bytes)
         let count = try reader.count(atMost: bytes.count, "the dictionary's string count")
         var strings: [String] = []
@@ -110,6 +112,7 @@ struct StringDictionary: Sendable {
         for index in 0..<count {
             let string = String(decoding: try reader.lengthPrefixed(), as: UTF8.self)
             strings.append(string)
+            guard indexed else { continue }
             if ids[string] == nil { ids[string] = UInt32(index) } else { ambiguous.insert(string) }
         }
         self.strings = strings
