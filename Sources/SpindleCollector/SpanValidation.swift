@@ -23,7 +23,7 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
     var phrase: String {
         switch self {
         case .zeroTraceID: "with an all-zero trace_id"
-        case .zeroSpanID: "with an all-zero span_id"
+        case .zeroSpanID: "with an all-zero or malformed span_id or parent_span_id"
         case .endBeforeStart: "ending before it starts"
         case .valuesNestTooDeep: "with attribute values nested more than \(SpanTables.maxStoredNesting) levels deep"
         }
@@ -35,7 +35,8 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
 /// A span with several problems counts once, under the first reason in
 /// ``SpanRejectionReason``'s order, so the counts add up to ``rejected``. A decoder under
 /// ``OTLPProtobuf/MalformedIDPolicy/decodeAsZero`` turns a malformed ID into the zero ID,
-/// so such a span is rejected here as an all-zero one.
+/// so such a span is rejected here as an all-zero one; a malformed `parent_span_id`
+/// zeroes the span's own ID, so that span is rejected too instead of stored as a root.
 struct SpanValidation: Sendable {
     /// Rejected spans per reason, indexed by ``SpanRejectionReason/rawValue``.
     private(set) var counts: [Int] = Array(repeating: 0, count: SpanRejectionReason.allCases.count)

@@ -23,7 +23,7 @@ import Testing
         }
         #expect(outcome == IngestOutcome(
             accepted: 2, rejected: 3,
-            rejectionMessage: "3 spans rejected: 1 with an all-zero trace_id, 1 with an all-zero span_id, 1 ending before it starts"
+            rejectionMessage: "3 spans rejected: 1 with an all-zero trace_id, 1 with an all-zero or malformed span_id or parent_span_id, 1 ending before it starts"
         ))
         let stored = await writer.batches
         #expect(stored.count == 1)
@@ -59,7 +59,7 @@ import Testing
         let writer = RecordingWriter()
         try await withPipeline(writer: writer) { pipeline in
             let outcome = try await pipeline.ingest(batch([span("a", id: 0), span("b", id: 0)]), byteCount: 100, protocol: .otlpHTTP)
-            #expect(outcome == IngestOutcome(accepted: 0, rejected: 2, rejectionMessage: "2 spans rejected: 2 with an all-zero span_id"))
+            #expect(outcome == IngestOutcome(accepted: 0, rejected: 2, rejectionMessage: "2 spans rejected: 2 with an all-zero or malformed span_id or parent_span_id"))
             #expect(pipeline.bytesInFlight == 0)
         }
         #expect(await writer.writeCalls == 0)

@@ -551,6 +551,7 @@ private func onlySpan(_ batch: SpanBatch) throws -> SpanRecord {
         let json = #"{"resourceSpans":[{"scopeSpans":[{"spans":["#
             + #"{"traceId":"5b8e","spanId":"eee19b7ec3c1b174","name":"short trace"},"#
             + #"{"traceId":"5b8effff798038103d269b633813fc60","spanId":"eee19b7ec3c1b17x","parentSpanId":17,"name":"bad span"},"#
+            + #"{"traceId":"5b8effff798038103d269b633813fc60","spanId":"eee19b7ec3c1b175","parentSpanId":"eee19b","name":"orphan"},"#
             + #"{"traceId":"5b8effff798038103d269b633813fc60","spanId":"eee19b7ec3c1b174","name":"good","#
             + #""links":[{"traceId":"W47/95gDgQPSabYzgT/GDA==","spanId":"eee19b7ec3c1b173"}]}"#
             + "]}]}]}"
@@ -559,11 +560,12 @@ private func onlySpan(_ batch: SpanBatch) throws -> SpanRecord {
         let batch = try OTLPJSON.decodeExportRequest(Array(json.utf8), malformedIDs: .decodeAsZero)
         let trace = try #require(TraceID(hex: "5b8effff798038103d269b633813fc60"))
         let span = try #require(SpanID(hex: "eee19b7ec3c1b174"))
-        #expect(batch.spans.map(\.name) == ["short trace", "bad span", "good"])
-        #expect(batch.spans.map(\.traceID) == [.zero, trace, trace])
-        #expect(batch.spans.map(\.spanID) == [span, .zero, span])
-        #expect(batch.spans.map(\.parentSpanID) == [.zero, .zero, .zero])
-        #expect(batch.span(at: 2).links == [SpanLink(traceID: .zero, spanID: try #require(SpanID(hex: "eee19b7ec3c1b173")))])
+        #expect(batch.spans.map(\.name) == ["short trace", "bad span", "orphan", "good"])
+        #expect(batch.spans.map(\.traceID) == [.zero, trace, trace, trace])
+        // A malformed parent makes its span invalid (zero span ID), not a root.
+        #expect(batch.spans.map(\.spanID) == [span, .zero, .zero, span])
+        #expect(batch.spans.map(\.parentSpanID) == [.zero, .zero, .zero, .zero])
+        #expect(batch.span(at: 3).links == [SpanLink(traceID: .zero, spanID: try #require(SpanID(hex: "eee19b7ec3c1b173")))])
         // Only IDs are forgiven: any other error still fails the request.
         let badName = json.replacingOccurrences(of: #""name":"good""#, with: #""name":7"#)
         #expect(throws: WireError.self) { try OTLPJSON.decodeExportRequest(Array(badName.utf8), malformedIDs: .decodeAsZero) }

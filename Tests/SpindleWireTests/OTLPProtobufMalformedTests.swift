@@ -81,6 +81,31 @@ struct ProtoBytes {
         #expect(error.field == "resource_spans[0].scope_spans[0].spans[1].parent_span_id")
     }
 
+    @Test func malformedParent_underDecodeAsZero_marksTheSpanInvalid() throws {
+        // The span ID comes before the bad parent on the wire, and after it: either way the
+        // span must not be kept as a root.
+        for spanIDFirst in [true, false] {
+            var out = ProtoBytes()
+            out.message(1) { resourceSpans in
+                resourceSpans.message(2) { scopeSpans in
+                    scopeSpans.message(2) { span in
+                        span.raw(1, ProtoBytes.validTraceID)
+                        if spanIDFirst { span.raw(2, ProtoBytes.validSpanID) }
+                        span.raw(4, Array(1...9))
+                        if !spanIDFirst { span.raw(2, ProtoBytes.validSpanID) }
+                    }
+                    scopeSpans.message(2) { span in
+                        span.raw(1, ProtoBytes.validTraceID)
+                        span.raw(2, ProtoBytes.validSpanID)
+                    }
+                }
+            }
+            let batch = try OTLPProtobuf.decodeExportRequest(out.bytes, malformedIDs: .decodeAsZero)
+            #expect(batch.spans.map(\.spanID) == [.zero, try #require(SpanID(bytes: ProtoBytes.validSpanID))])
+            #expect(batch.spans.map(\.parentSpanID) == [.zero, .zero])
+        }
+    }
+
     @Test func truncatedMessage_isATruncationOrLengthError() throws {
         let full = OTLPProtobuf.encodeExportRequest(SpanBatch(Samples.richResourceSpans()))
         let error = try #require(decodeError(Array(full.dropLast(5))))

@@ -170,13 +170,15 @@ struct OTLPJSONRequestDecoder {
 
     private mutating func decodeSpan(scopeIndex: UInt32) throws(WireError) {
         var row = SpanRow(scopeIndex: scopeIndex)
+        var parentMalformed = false
         if try beginMessage() {
             repeat {
                 switch scanner.withKey(SpanField.init) {
                 case .traceID: row.traceID = try traceID("traceId")
                 case .spanID: row.spanID = try spanID("spanId")
                 case .traceState: row.traceState = try string("traceState")
-                case .parentSpanID: row.parentSpanID = try spanID("parentSpanId")
+                case .parentSpanID:
+                    if let parent = try spanIDUnlessMalformed("parentSpanId") { row.parentSpanID = parent } else { parentMalformed = true }
                 case .flags: row.flags = try uint32("flags")
                 case .name: row.name = try string("name")
                 case .kind: row.kind = SpanKind(rawValue: try enumeration("kind", names: .spanKind))
@@ -201,7 +203,34 @@ struct OTLPJSONRequestDecoder {
                 }
             } while try scanner.nextMember()
         }
+        // Under `.decodeAsZero`, a span whose parent cannot be known is marked invalid
+        // like one without an ID, so the collector rejects it alone (not as a root).
+        if parentMalformed { row.spanID = .zero }
         tables.spans.append(row)
+    }
+
+    /// A span ID; nil when it is malformed and the policy is `.decodeAsZero`.
+    private mutating func spanIDUnlessMalformed(_ field: String) throws(WireError) -> SpanID? {
+        let kind = try scanner.peekKind()
+        switch kind {
+        case .null, .string:
+            if kind == .string, malformedIDs == .decodeAsZero {
+                // Read ahead on a copy of the scanner: the real one reads the ID below.
+                var lookahead = scanner
+                let token = try lookahead.readString()
+                if !lookahead.withBytes(token, { $0.isEmpty || SpanID(hexBytes: $0) != nil }) {
+                    scanner = lookahead
+                    return nil
+                }
+            }
+            return try spanID(field)
+        default:
+            if malformedIDs == .decodeAsZero {
+                try scanner.skipValue()
+                return nil
+            }
+            return try spanID(field)
+        }
     }
 
     /// The members of a `Status`, after its opening brace.

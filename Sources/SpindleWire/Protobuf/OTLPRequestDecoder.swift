@@ -181,6 +181,7 @@ struct OTLPRequestDecoder {
 
     private mutating func decodeSpan(_ reader: ProtoReader, _ range: Range<Int>, scopeIndex: UInt32) throws(WireError) {
         var row = SpanRow(scopeIndex: scopeIndex)
+        var parentMalformed = false
         let firstAttribute = UInt32(tables.spanAttributes.count)
         let firstEvent = UInt32(tables.events.count)
         let firstLink = UInt32(tables.links.count)
@@ -198,7 +199,8 @@ struct OTLPRequestDecoder {
             case 1 << 3 | 2: row.traceID = try readTraceID(reader, &position, end, "trace_id")
             case 2 << 3 | 2: row.spanID = try readSpanID(reader, &position, end, "span_id")
             case 3 << 3 | 2: row.traceState = try reader.readString(&position, end, "trace_state")
-            case 4 << 3 | 2: row.parentSpanID = try readSpanID(reader, &position, end, "parent_span_id")
+            case 4 << 3 | 2:
+                if let parent = try readParentSpanID(reader, &position, end) { row.parentSpanID = parent } else { parentMalformed = true }
             case 5 << 3 | 2: row.name = try reader.readString(&position, end, "name")
             case 6 << 3 | 0: row.kind = SpanKind(rawValue: Int32(truncatingIfNeeded: try reader.readVarint(&position, end, "kind")))
             case 7 << 3 | 1: row.startTimeUnixNano = try reader.readFixed64(&position, end, "start_time_unix_nano")
@@ -237,6 +239,10 @@ struct OTLPRequestDecoder {
         row.attributes = TableRange(start: firstAttribute, count: UInt32(tables.spanAttributes.count) - firstAttribute)
         row.events = TableRange(start: firstEvent, count: UInt32(tables.events.count) - firstEvent)
         row.links = TableRange(start: firstLink, count: UInt32(tables.links.count) - firstLink)
+        // Under `.decodeAsZero`, a span whose parent cannot be known is as invalid as one
+        // without an ID: it is marked the same way, so the collector rejects it alone
+        // rather than storing it as a root.
+        if parentMalformed { row.spanID = .zero }
         tables.spans.append(row)
     }
 
@@ -328,6 +334,16 @@ struct OTLPRequestDecoder {
             return try reader.readSpanID(&position, end, field)
         } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
             return .zero
+        }
+    }
+
+    /// A `parent_span_id`; nil when it is malformed and the policy is `.decodeAsZero`.
+    @inline(__always)
+    private func readParentSpanID(_ reader: ProtoReader, _ position: inout Int, _ end: Int) throws(WireError) -> SpanID? {
+        do throws(WireError) {
+            return try reader.readSpanID(&position, end, "parent_span_id")
+        } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
+            return nil
         }
     }
 
