@@ -82,19 +82,7 @@ struct StoreBench: AsyncParsableCommand {
             let batch = SpanBatch(workload.resourceSpans(of: traces))
             let writeStart = clock.now
             generating += writeStart - generationStart
-            while true {
-                let refusal: StorageError?
-                do {
-                    try await store.write(batch)
-                    refusal = nil
-                } catch {
-                    refusal = error
-                }
-                guard let refusal else { break }
-                guard refusal.code == .unavailable else { throw refusal }
-                refusals += 1
-                try await Task.sleep(for: .milliseconds(1))
-            }
+            refusals += try await store.writeRetryingWhileBehind(batch)
             writing += clock.now - writeStart
             stored += batch.spanCount
             if stored >= nextReport {

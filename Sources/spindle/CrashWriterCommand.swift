@@ -37,20 +37,7 @@ struct CrashWriterCommand: AsyncParsableCommand {
         let store = try NativeTraceStore.open(configuration)
         Self.emit("ready")
         for index in firstBatch..<(firstBatch + batches) {
-            let batch = Self.batch(index)
-            // A store that is behind asks to be retried, as the collector would.
-            while true {
-                let refusal: StorageError?
-                do {
-                    try await store.write(batch)
-                    refusal = nil
-                } catch {
-                    refusal = error
-                }
-                guard let refusal else { break }
-                guard refusal.code == .unavailable else { throw refusal }
-                try await Task.sleep(for: .milliseconds(1))
-            }
+            _ = try await store.writeRetryingWhileBehind(Self.batch(index))
             Self.emit("ack \(index)")
         }
         await store.close()

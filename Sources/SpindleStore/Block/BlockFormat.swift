@@ -20,23 +20,11 @@ enum BlockFormat {
     static let footerSize = 24
     static let fileExtension = ".block"
 
-    static func fileName(_ id: UInt64) -> String {
-        let hex = String(id, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + fileExtension
-    }
+    static func fileName(_ id: UInt64) -> String { FileNaming.name(id, suffix: fileExtension) }
 
-    static func blockID(_ name: String) -> UInt64? {
-        guard name.hasSuffix(fileExtension), name.count == 16 + fileExtension.count else { return nil }
-        return UInt64(name.prefix(16), radix: 16)
-    }
+    static func blockID(_ name: String) -> UInt64? { FileNaming.number(name, suffix: fileExtension) }
 
-    static func header() -> [UInt8] {
-        var writer = ByteWriter(capacity: headerSize)
-        writer.raw(magic)
-        writer.u32(version)
-        writer.u32(0)
-        return writer.bytes
-    }
+    static func header() -> [UInt8] { FileNaming.header(magic: magic, version: version) }
 }
 
 /// Where a section of a block file is and how to check it.

@@ -25,7 +25,8 @@ struct BloomFilter: Sendable {
         (Self.mix(id.high ^ 0x9E37_79B9_7F4A_7C15 &* id.low), Self.mix(id.low &+ 0xBF58_476D_1CE4_E5B9) | 1)
     }
 
-    private static func mix(_ value: UInt64) -> UInt64 {
+    /// SplitMix64's finalizer.
+    static func mix(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -34,15 +35,24 @@ struct BloomFilter: Sendable {
 
     mutating func insert(_ id: TraceID) {
         let (first, step) = positions(id)
-        for probe in 0..<UInt64(Self.probes) {
+        Self.setBits(&words, bitCount: bitCount, first: first, step: step, probes: Self.probes)
+    }
+
+    func mayContain(_ id: TraceID) -> Bool {
+        let (first, step) = positions(id)
+        return Self.testBits(words, bitCount: bitCount, first: first, step: step, probes: Self.probes)
+    }
+
+    /// The probe positions `first + i * step` (mod `bitCount`), for both filters.
+    static func setBits(_ words: inout [UInt64], bitCount: Int, first: UInt64, step: UInt64, probes: Int) {
+        for probe in 0..<UInt64(probes) {
             let bit = Int((first &+ probe &* step) % UInt64(bitCount))
             words[bit >> 6] |= 1 << UInt64(bit & 63)
         }
     }
 
-    func mayContain(_ id: TraceID) -> Bool {
-        let (first, step) = positions(id)
-        for probe in 0..<UInt64(Self.probes) {
+    static func testBits(_ words: [UInt64], bitCount: Int, first: UInt64, step: UInt64, probes: Int) -> Bool {
+        for probe in 0..<UInt64(probes) {
             let bit = Int((first &+ probe &* step) % UInt64(bitCount))
             if words[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
         }
@@ -85,27 +95,17 @@ struct KeyFilter: Sendable {
     }
 
     private func positions(_ key: UInt64) -> (UInt64, UInt64) {
-        var z = key &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        let z = BloomFilter.mix(key)
         return (z, (z >> 32 | z << 32) | 1)
     }
 
     mutating func insert(_ key: UInt64) {
         let (first, step) = positions(key)
-        for probe in 0..<UInt64(Self.probes) {
-            let bit = Int((first &+ probe &* step) % UInt64(bitCount))
-            words[bit >> 6] |= 1 << UInt64(bit & 63)
-        }
+        BloomFilter.setBits(&words, bitCount: bitCount, first: first, step: step, probes: Self.probes)
     }
 
     func mayContain(_ key: UInt64) -> Bool {
         let (first, step) = positions(key)
-        for probe in 0..<UInt64(Self.probes) {
-            let bit = Int((first &+ probe &* step) % UInt64(bitCount))
-            if words[bit >> 6] & (1 << UInt64(bit & 63)) == 0 { return false }
-        }
-        return true
+        return BloomFilter.testBits(words, bitCount: bitCount, first: first, step: step, probes: Self.probes)
     }
 }

@@ -21,23 +21,11 @@ enum WALFormat {
         case spans = 1
     }
 
-    static func header() -> [UInt8] {
-        var writer = ByteWriter(capacity: headerSize)
-        writer.raw(magic)
-        writer.u32(version)
-        writer.u32(0)
-        return writer.bytes
-    }
+    static func header() -> [UInt8] { FileNaming.header(magic: magic, version: version) }
 
-    static func segmentName(_ number: UInt64) -> String {
-        let hex = String(number, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + ".wal"
-    }
+    static func segmentName(_ number: UInt64) -> String { FileNaming.name(number, suffix: ".wal") }
 
-    static func segmentNumber(_ name: String) -> UInt64? {
-        guard name.hasSuffix(".wal"), name.count == 20 else { return nil }
-        return UInt64(name.prefix(16), radix: 16)
-    }
+    static func segmentNumber(_ name: String) -> UInt64? { FileNaming.number(name, suffix: ".wal") }
 
     /// One framed record.
     static func record(_ type: RecordType, payload: [UInt8]) -> [UInt8] {
