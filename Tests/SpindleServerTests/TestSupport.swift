@@ -250,18 +250,30 @@ final class RawConnection: Sendable {
     /// Sends `bytes`, then (optionally) closes the connection without waiting for anything.
     /// Returns what the server sent until it closed the connection (or reset it).
     func exchange(_ bytes: [UInt8], thenClose: Bool) async throws -> [UInt8] {
-        try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(bytes: bytes))
-            if thenClose { return [] }
-            var received: [UInt8] = []
-            do {
-                for try await chunk in inbound { received += chunk.readableBytesView }
-            } catch {
-                // A reset is as good as a close here.
+        let received = ReceivedBytes()
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                if thenClose { return }
+                for try await chunk in inbound { received.append(Array(chunk.readableBytesView)) }
             }
-            return received
+        } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+            // The server reset the connection (it closed with our bytes unread): as good
+            // as a close here.
+        } catch ChannelError.ioOnClosedChannel {
+            // The server closed first; closing our end again is not a failure.
         }
+        return received.bytes
     }
+}
+
+/// What a raw connection received before it was closed or reset.
+final class ReceivedBytes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [UInt8] = []
+
+    func append(_ chunk: [UInt8]) { lock.withLock { storage += chunk } }
+    var bytes: [UInt8] { lock.withLock { storage } }
 }
 
 /// An HTTP/1.1 request head, as bytes.
