@@ -270,7 +270,11 @@ public final class IngestPipeline: Sendable {
             try await writer.write(SpanBatch(concatenating: batches))
             return nil
         } catch {
-            logger.error("storage write failed", metadata: ["spans": "\(spanCount)", "requests": "\(batches.count)", "error": "\(error)"])
+            // A store that is behind (`.unavailable`) is backpressure, counted in
+            // spindle_refused_requests_total; logging each refusal as an error would flood
+            // the log exactly when the server is busiest.
+            let level: Logger.Level = error.code == .unavailable ? .debug : .error
+            logger.log(level: level, "storage write failed", metadata: ["spans": "\(spanCount)", "requests": "\(batches.count)", "error": "\(error)"])
             return Self.ingestError(for: error)
         }
     }
