@@ -325,8 +325,25 @@ private func simpleBatch(traces: Range<UInt64>, offset: UInt64 = 0, service: Str
             try await memory.write(batch)
             if seed % 2 == 0 { try store.cutHead() }
         }
+        // Late spans of old traces, some starting before anything else of their trace:
+        // they move those traces' starts, which the early stop must take into account.
+        let early = Samples.realisticBatch(spans: 200, seed: 1)
+        var builder = SpanBatchBuilder()
+        for index in stride(from: 0, to: early.spanCount, by: 7) {
+            var span = early.span(at: index)
+            span.spanID = SpanID(span.spanID.value ^ 0x5A5A)
+            let shift: UInt64 = index % 2 == 0 ? 500_000_000 : 0
+            span.startTimeUnixNano -= shift
+            span.endTimeUnixNano -= shift
+            builder.append(span, resource: early.resource(ofSpanAt: index), scope: early.scope(ofSpanAt: index))
+        }
+        let late = builder.build()
+        try await store.write(late)
+        try await memory.write(late)
         for query in [
             TraceQuery(limit: 5),
+            TraceQuery(limit: 1),
+            TraceQuery(limit: 200),
             TraceQuery(service: "orders", limit: 7),
             TraceQuery(operation: "SELECT orders", minDuration: 900_000, limit: 3),
             TraceQuery(status: .error, limit: 50),

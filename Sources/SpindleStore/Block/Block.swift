@@ -14,6 +14,11 @@ final class Block: Sendable {
     private let traceIDs: [TraceID]
     private let tracePages: [UInt32]
     private let traceStarts: [UInt64]
+    /// Per page, the latest earliest-start of the traces in it: no trace found in the
+    /// page can have started after this, which is what lets a search stop early.
+    let pageLatestTraceStart: [UInt64]
+    /// The same bound for the whole block.
+    let latestTraceStart: UInt64
     private let dictionaryCache = Mutex<StringDictionary?>(nil)
     private let filterCache = Mutex<[UInt64]?>(nil)
 
@@ -88,6 +93,10 @@ final class Block: Sendable {
             traceIDs = ids
             tracePages = pages
             traceStarts = starts
+            var latest = [UInt64](repeating: 0, count: meta.pages.count)
+            for (page, start) in zip(pages, starts) { latest[Int(page)] = max(latest[Int(page)], start) }
+            pageLatestTraceStart = latest
+            latestTraceStart = latest.max() ?? 0
         } catch let error as FormatError {
             throw corrupt("trace index: \(error.message)", meta.traceIndex.offset)
         } catch {

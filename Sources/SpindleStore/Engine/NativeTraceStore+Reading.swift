@@ -93,13 +93,16 @@ extension NativeTraceStore {
                 threshold = starts[query.limit - 1]
             }
         }
+        // Each source with a bound on the start of any trace that can match in it: the
+        // latest span start for a head, the latest trace start for a block (traces are
+        // ranked by their earliest span, so spans starting later do not raise it).
         enum Source {
             case store(InMemoryTraceStore, maxStart: UInt64)
             case block(Block)
             var maxStart: UInt64 {
                 switch self {
                 case .store(_, let maxStart): maxStart
-                case .block(let block): block.meta.maxStart
+                case .block(let block): block.latestTraceStart
                 }
             }
         }
@@ -118,9 +121,9 @@ extension NativeTraceStore {
             case .block(let block):
                 guard let dictionary = try dictionary(of: block), let filter = PageFilter(query, block: block, dictionary: dictionary) else { continue }
                 let pages = block.meta.pages.indices.filter { filter.mayMatch(pageAt: $0) }
-                    .sorted { block.meta.pages[$0].maxStart > block.meta.pages[$1].maxStart }
+                    .sorted { block.pageLatestTraceStart[$0] > block.pageLatestTraceStart[$1] }
                 for index in pages {
-                    if let threshold, block.meta.pages[index].maxStart < threshold { break }
+                    if let threshold, block.pageLatestTraceStart[index] < threshold { break }
                     try Self.checkCancellation("search")
                     guard let page = try pageCache.page(block, index, self) else { break }
                     let scratch = InMemoryTraceStore(maxSpans: .max)
