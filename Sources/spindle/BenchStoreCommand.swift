@@ -37,6 +37,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(name: .customLong("page-spans"), help: "Spans per block page (the engine's default unless given).")
     var pageSpans: Int?
 
+    @Option(name: .customLong("compression-level"), help: "zlib level for pages, 1 (fastest) to 9 (smallest); the engine's default unless given.")
+    var compressionLevel: Int32?
+
     @Flag(help: "Keep the store's directory afterwards.")
     var keep = false
 
@@ -47,6 +50,7 @@ struct StoreBench: AsyncParsableCommand {
         configuration.fsync = ServeCommand.parseFsync(fsync) ?? .interval(.milliseconds(10))
         configuration.retention = nil
         if let pageSpans { configuration.pageTargetSpans = pageSpans }
+        if let compressionLevel { configuration.compressionLevel = max(1, min(9, compressionLevel)) }
         configuration.logger.logLevel = .warning
         let store = try NativeTraceStore.open(configuration)
 
