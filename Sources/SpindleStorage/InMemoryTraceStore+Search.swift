@@ -16,13 +16,7 @@ extension InMemoryTraceStore {
     ///   `.unavailable` when cancelled.
     public func search(_ query: TraceQuery) async throws(StorageError) -> [TraceSummary] {
         try Self.validate(query)
-        let snapshot = state.withLock { $0.snapshot() }
-        let matcher = SpanMatcher(query)
-        var matched = Set<TraceID>()
-        for stored in snapshot where stored.overlaps(query.timeRange) {
-            try Self.checkCancellation("search")
-            matcher.collect(stored, into: &matched)
-        }
+        let matched = try matchingTraces(query)
         if matched.isEmpty { return [] }
         // Rank by trace start, which needs every span of each matching trace wherever it
         // was written, then build summaries only for the traces returned. One lock, so

@@ -48,16 +48,7 @@ struct OTLPJSONRequestDecoder {
                 tables.resources.removeAll(keepingCapacity: true)
                 tables.scopes.removeAll(keepingCapacity: true)
                 tables.spans.removeAll(keepingCapacity: true)
-                guard try beginList("resourceSpans") else { continue }
-                var index = 0
-                repeat {
-                    do throws(WireError) {
-                        try decodeResourceSpans()
-                    } catch {
-                        throw error.within("resourceSpans", index: index)
-                    }
-                    index += 1
-                } while try scanner.nextElement()
+                try forEachElement("resourceSpans") { decoder throws(WireError) in try decoder.decodeResourceSpans() }
             } else {
                 try scanner.skipValue()
             }
@@ -83,16 +74,7 @@ struct OTLPJSONRequestDecoder {
                 case .scopeSpans:
                     tables.scopes.removeSubrange(firstScope...)
                     tables.spans.removeSubrange(firstSpan...)
-                    guard try beginList("scopeSpans") else { continue }
-                    var index = 0
-                    repeat {
-                        do throws(WireError) {
-                            try decodeScopeSpans(resourceIndex: resourceIndex)
-                        } catch {
-                            throw error.within("scopeSpans", index: index)
-                        }
-                        index += 1
-                    } while try scanner.nextElement()
+                    try forEachElement("scopeSpans") { decoder throws(WireError) in try decoder.decodeScopeSpans(resourceIndex: resourceIndex) }
                 case .schemaURL:
                     row.schemaURL = try string("schemaUrl")
                 case .unknown:
@@ -134,16 +116,7 @@ struct OTLPJSONRequestDecoder {
                     }
                 case .spans:
                     tables.spans.removeSubrange(firstSpan...)
-                    guard try beginList("spans") else { continue }
-                    var index = 0
-                    repeat {
-                        do throws(WireError) {
-                            try decodeSpan(scopeIndex: scopeIndex)
-                        } catch {
-                            throw error.within("spans", index: index)
-                        }
-                        index += 1
-                    } while try scanner.nextElement()
+                    try forEachElement("spans") { decoder throws(WireError) in try decoder.decodeSpan(scopeIndex: scopeIndex) }
                 case .schemaURL:
                     row.schemaURL = try string("schemaUrl")
                 case .unknown:
@@ -209,30 +182,6 @@ struct OTLPJSONRequestDecoder {
         tables.spans.append(row)
     }
 
-    /// A span ID; nil when it is malformed and the policy is `.decodeAsZero`.
-    private mutating func spanIDUnlessMalformed(_ field: String) throws(WireError) -> SpanID? {
-        let kind = try scanner.peekKind()
-        switch kind {
-        case .null, .string:
-            if kind == .string, malformedIDs == .decodeAsZero {
-                // Read ahead on a copy of the scanner: the real one reads the ID below.
-                var lookahead = scanner
-                let token = try lookahead.readString()
-                if !lookahead.withBytes(token, { $0.isEmpty || SpanID(hexBytes: $0) != nil }) {
-                    scanner = lookahead
-                    return nil
-                }
-            }
-            return try spanID(field)
-        default:
-            if malformedIDs == .decodeAsZero {
-                try scanner.skipValue()
-                return nil
-            }
-            return try spanID(field)
-        }
-    }
-
     /// The members of a `Status`, after its opening brace.
     private mutating func decodeStatus(into row: inout SpanRow) throws(WireError) {
         repeat {
@@ -246,17 +195,7 @@ struct OTLPJSONRequestDecoder {
 
     private mutating func events() throws(WireError) -> TableRange {
         let first = tables.events.count
-        if try beginList("events") {
-            var index = 0
-            repeat {
-                do throws(WireError) {
-                    try decodeEvent()
-                } catch {
-                    throw error.within("events", index: index)
-                }
-                index += 1
-            } while try scanner.nextElement()
-        }
+        try forEachElement("events") { decoder throws(WireError) in try decoder.decodeEvent() }
         return TableRange(start: UInt32(first), count: UInt32(tables.events.count - first))
     }
 
@@ -278,17 +217,7 @@ struct OTLPJSONRequestDecoder {
 
     private mutating func links() throws(WireError) -> TableRange {
         let first = tables.links.count
-        if try beginList("links") {
-            var index = 0
-            repeat {
-                do throws(WireError) {
-                    try decodeLink()
-                } catch {
-                    throw error.within("links", index: index)
-                }
-                index += 1
-            } while try scanner.nextElement()
-        }
+        try forEachElement("links") { decoder throws(WireError) in try decoder.decodeLink() }
         return TableRange(start: UInt32(first), count: UInt32(tables.links.count - first))
     }
 
@@ -322,16 +251,9 @@ struct OTLPJSONRequestDecoder {
     /// to `table` together.
     private mutating func attributes(_ field: String, into table: AttributeTable) throws(WireError) -> TableRange {
         let mark = attributeStack.count
-        if try beginList(field) {
-            var index = 0
-            repeat {
-                do throws(WireError) {
-                    attributeStack.append(try keyValue())
-                } catch {
-                    throw error.within(field, index: index)
-                }
-                index += 1
-            } while try scanner.nextElement()
+        try forEachElement(field) { decoder throws(WireError) in
+            let entry = try decoder.keyValue()
+            decoder.attributeStack.append(entry)
         }
         let start: Int
         switch table {
@@ -459,16 +381,9 @@ struct OTLPJSONRequestDecoder {
                 continue
             }
             let mark = valueStack.count
-            if try beginList("values") {
-                var index = 0
-                repeat {
-                    do throws(WireError) {
-                        valueStack.append(try anyValue())
-                    } catch {
-                        throw error.within("values", index: index)
-                    }
-                    index += 1
-                } while try scanner.nextElement()
+            try forEachElement("values") { decoder throws(WireError) in
+                let value = try decoder.anyValue()
+                decoder.valueStack.append(value)
             }
             range = TableRange(start: UInt32(tables.nestedValues.count), count: UInt32(valueStack.count - mark))
             tables.nestedValues.append(elementsOf: valueStack, from: mark)
@@ -515,6 +430,21 @@ struct OTLPJSONRequestDecoder {
     /// Opens a repeated field: false for `null` or `[]`, otherwise positioned at the first
     /// element.
     @inline(__always)
+    /// Reads a repeated field (`null` or `[]` is empty), calling `element` for each
+    /// element; an element's error names its index.
+    private mutating func forEachElement(_ field: String, _ element: (inout Self) throws(WireError) -> Void) throws(WireError) {
+        guard try beginList(field) else { return }
+        var index = 0
+        repeat {
+            do throws(WireError) {
+                try element(&self)
+            } catch {
+                throw error.within(field, index: index)
+            }
+            index += 1
+        } while try scanner.nextElement()
+    }
+
     private mutating func beginList(_ field: String) throws(WireError) -> Bool {
         let kind = try scanner.peekKind()
         if kind == .array { return try scanner.beginArray() }
@@ -722,6 +652,12 @@ struct OTLPJSONRequestDecoder {
     }
 
     private mutating func spanID(_ field: String) throws(WireError) -> SpanID {
+        try spanIDUnlessMalformed(field) ?? .zero
+    }
+
+    /// A span ID; nil when it is malformed and the policy is `.decodeAsZero` (the
+    /// parent's case, which must tell malformed from absent).
+    private mutating func spanIDUnlessMalformed(_ field: String) throws(WireError) -> SpanID? {
         let kind = try scanner.peekKind()
         let offset = scanner.index
         switch kind {
@@ -731,12 +667,12 @@ struct OTLPJSONRequestDecoder {
         case .string:
             let token = try scanner.readString()
             if let id = scanner.withBytes(token, { $0.isEmpty ? SpanID.zero : SpanID(hexBytes: $0) }) { return id }
-            if malformedIDs == .decodeAsZero { return .zero }
+            if malformedIDs == .decodeAsZero { return nil }
             throw Self.badID(scanner.string(token), field, offset, what: "a span ID", digits: 16)
         default:
             if malformedIDs == .decodeAsZero {
                 try scanner.skipValue()
-                return .zero
+                return nil
             }
             throw WireError(.invalidID, field: field, offset: offset, "expected a span ID as a string of 16 hexadecimal digits, found \(kind.description)")
         }

@@ -200,7 +200,7 @@ struct OTLPRequestDecoder {
             case 2 << 3 | 2: row.spanID = try readSpanID(reader, &position, end, "span_id")
             case 3 << 3 | 2: row.traceState = try reader.readString(&position, end, "trace_state")
             case 4 << 3 | 2:
-                if let parent = try readParentSpanID(reader, &position, end) { row.parentSpanID = parent } else { parentMalformed = true }
+                if let parent = try readSpanIDUnlessMalformed(reader, &position, end, "parent_span_id") { row.parentSpanID = parent } else { parentMalformed = true }
             case 5 << 3 | 2: row.name = try reader.readString(&position, end, "name")
             case 6 << 3 | 0: row.kind = SpanKind(rawValue: Int32(truncatingIfNeeded: try reader.readVarint(&position, end, "kind")))
             case 7 << 3 | 1: row.startTimeUnixNano = try reader.readFixed64(&position, end, "start_time_unix_nano")
@@ -330,18 +330,15 @@ struct OTLPRequestDecoder {
 
     @inline(__always)
     private func readSpanID(_ reader: ProtoReader, _ position: inout Int, _ end: Int, _ field: StaticString) throws(WireError) -> SpanID {
-        do throws(WireError) {
-            return try reader.readSpanID(&position, end, field)
-        } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
-            return .zero
-        }
+        try readSpanIDUnlessMalformed(reader, &position, end, field) ?? .zero
     }
 
-    /// A `parent_span_id`; nil when it is malformed and the policy is `.decodeAsZero`.
+    /// A span ID; nil when it is malformed and the policy is `.decodeAsZero` (the
+    /// parent's case, which must tell malformed from absent).
     @inline(__always)
-    private func readParentSpanID(_ reader: ProtoReader, _ position: inout Int, _ end: Int) throws(WireError) -> SpanID? {
+    private func readSpanIDUnlessMalformed(_ reader: ProtoReader, _ position: inout Int, _ end: Int, _ field: StaticString) throws(WireError) -> SpanID? {
         do throws(WireError) {
-            return try reader.readSpanID(&position, end, "parent_span_id")
+            return try reader.readSpanID(&position, end, field)
         } catch where error.code == .invalidID && malformedIDs == .decodeAsZero {
             return nil
         }
