@@ -19,7 +19,9 @@ final class Block: Sendable {
     let pageLatestTraceStart: [UInt64]
     /// The same bound for the whole block.
     let latestTraceStart: UInt64
-    private let dictionaryCache = Mutex<StringDictionary?>(nil)
+    /// The block's catalog (span names and attribute keys, which the meta refers to by
+    /// index): small whatever the values are, so it is read and checked at open.
+    let catalog: StringDictionary
     private let filterCache = Mutex<[UInt64]?>(nil)
 
     var id: UInt64 { meta.id }
@@ -108,6 +110,12 @@ final class Block: Sendable {
         while bloomReader.remaining >= 8 { words.append((try? bloomReader.u64()) ?? 0) }
         guard words.count * 64 >= meta.bloomBits, meta.bloomBits > 0 else { throw corrupt("Bloom filter of \(words.count) words for \(meta.bloomBits) bits", meta.bloom.offset) }
         bloom = BloomFilter(words: words, bitCount: meta.bloomBits)
+        let catalogBytes = try Self.section(meta.dictionary, of: file, path: path, what: "catalog")
+        do {
+            catalog = try StringDictionary(decoding: catalogBytes)
+        } catch {
+            throw corrupt("catalog: \(error.message)", meta.dictionary.offset + error.offset)
+        }
     }
 
     /// Bytes of the file; an I/O error is `.unavailable` (the disk), never `.corrupt`.
@@ -136,21 +144,6 @@ final class Block: Sendable {
         } catch {
             throw StorageError(.corrupt, "block \(path) is corrupt at byte \(section.offset): \(what): \(error.message)")
         }
-    }
-
-    /// The block's catalog (span names and attribute keys, which the meta refers to by
-    /// index), read once and kept: small, whatever the values are.
-    func dictionary() throws(StorageError) -> StringDictionary {
-        if let cached = dictionaryCache.withLock({ $0 }) { return cached }
-        let bytes = try Self.section(meta.dictionary, of: file, path: path, what: "dictionary")
-        let dictionary: StringDictionary
-        do {
-            dictionary = try StringDictionary(decoding: bytes)
-        } catch {
-            throw StorageError(.corrupt, "block \(path) is corrupt at byte \(meta.dictionary.offset): dictionary: \(error)")
-        }
-        dictionaryCache.withLock { $0 = dictionary }
-        return dictionary
     }
 
     /// The attribute-value filter of page `index`, read (once for all pages) on first use.

@@ -36,8 +36,8 @@ extension NativeTraceStore {
     @discardableResult
     public func cutHead() throws(StorageError) -> Int {
         try maintenance.withLock { (_) throws(StorageError) -> Int in
-            let id = try state.withLock { (state) throws(StorageError) -> Bool in
-                guard state.headSpans > 0, !state.closed else { return false }
+            try state.withLock { (state) throws(StorageError) in
+                guard state.headSpans > 0, !state.closed else { return }
                 // Every record appended so far is in segments below the new one, and all
                 // of them are in the head being frozen (appends happen under this lock).
                 let below = try wal.rotate()
@@ -46,9 +46,7 @@ extension NativeTraceStore {
                 state.headSpans = 0
                 state.headBytes = 0
                 state.headOpened = nil
-                return true
             }
-            _ = id
             var written = 0
             while let frozen = state.withLock({ $0.frozen.first }) {
                 let blockID = state.withLock { state in
@@ -62,8 +60,6 @@ extension NativeTraceStore {
                     directory: blocksDirectory, options: options
                 )
                 let block = try meta.map { (_) throws(StorageError) in try Block(path: blocksDirectory + "/" + BlockFormat.fileName(blockID)) }
-                // Loaded now, in the background, rather than by the first query that needs it.
-                _ = try? block?.dictionary()
                 state.withLock { state in
                     if let block { state.blocks.append(block) }
                     state.frozen.removeFirst()
@@ -164,7 +160,6 @@ extension NativeTraceStore {
             directory: blocksDirectory, options: options
         )
         let merged = try meta.map { (_) throws(StorageError) in try Block(path: blocksDirectory + "/" + BlockFormat.fileName(blockID)) }
-        _ = try? merged?.dictionary()
         let parentIDs = Set(parents.map(\.id))
         state.withLock { state in
             state.blocks.removeAll { parentIDs.contains($0.id) }

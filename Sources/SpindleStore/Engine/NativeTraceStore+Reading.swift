@@ -119,7 +119,7 @@ extension NativeTraceStore {
             case .store(let store, _):
                 try consider(try store.matchingTraces(query))
             case .block(let block):
-                guard let dictionary = try dictionary(of: block), let filter = PageFilter(query, block: block, dictionary: dictionary) else { continue }
+                guard let filter = PageFilter(query, block: block, dictionary: block.catalog) else { continue }
                 let pages = block.meta.pages.indices.filter { filter.mayMatch(pageAt: $0) }
                     .sorted { block.pageLatestTraceStart[$0] > block.pageLatestTraceStart[$1] }
                 for index in pages {
@@ -187,7 +187,7 @@ extension NativeTraceStore {
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
             guard let serviceIndex = block.meta.services.firstIndex(of: service) else { continue }
             if timeRange.map({ Self.covers($0, block.meta.minStart, block.meta.maxStart) }) ?? true {
-                guard let dictionary = try dictionary(of: block) else { continue }
+                let dictionary = block.catalog
                 for operation in block.meta.operations where operation.service == serviceIndex {
                     guard Int(operation.name) < dictionary.strings.count else { continue }
                     operations.insert(Operation(name: dictionary.strings[Int(operation.name)], kind: SpanKind(rawValue: operation.kind)))
@@ -211,7 +211,7 @@ extension NativeTraceStore {
             try Self.checkCancellation("attributeNames")
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
             if timeRange.map({ Self.covers($0, block.meta.minStart, block.meta.maxStart) }) ?? true {
-                guard let dictionary = try dictionary(of: block) else { continue }
+                let dictionary = block.catalog
                 let keys = scope == .span ? block.meta.spanAttributeKeys : block.meta.resourceAttributeKeys
                 for key in keys where Int(key) < dictionary.strings.count { names.insert(dictionary.strings[Int(key)]) }
                 continue
@@ -234,7 +234,8 @@ extension NativeTraceStore {
         for block in sources.blocks {
             try Self.checkCancellation("attributeValues")
             if let timeRange, !block.meta.overlaps(timeRange) { continue }
-            guard let dictionary = try dictionary(of: block), let keyID = dictionary.ids[key] else { continue }
+            let dictionary = block.catalog
+            guard let keyID = dictionary.ids[key] else { continue }
             let keys = scope == .span ? block.meta.spanAttributeKeys : block.meta.resourceAttributeKeys
             guard keys.contains(keyID) else { continue }
             for index in block.meta.pages.indices where block.meta.pages[index].overlaps(timeRange ?? .all) {
@@ -251,17 +252,6 @@ extension NativeTraceStore {
 
     static func covers(_ range: TimeRange, _ minStart: UInt64, _ maxStart: UInt64) -> Bool {
         range.contains(minStart) && range.contains(maxStart)
-    }
-
-    /// The block's dictionary; nil when the block turned out corrupt (quarantined).
-    func dictionary(of block: Block) throws(StorageError) -> StringDictionary? {
-        switch Result(catching: { () throws(StorageError) -> StringDictionary in try block.dictionary() }) {
-        case .success(let dictionary): return dictionary
-        case .failure(let error):
-            guard error.code == .corrupt else { throw error }
-            quarantine(block, error)
-            return nil
-        }
     }
 
     /// A page loaded into a throwaway in-memory store, to answer with its semantics.

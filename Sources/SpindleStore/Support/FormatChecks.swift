@@ -16,11 +16,10 @@ public enum StoreFormatChecks {
     }
 
     /// Opens the block file at `path` and reads all of it as queries would: every page,
-    /// every page's attribute filter, the dictionary, a lookup of every indexed trace.
+    /// every page's attribute filter, a lookup of every indexed trace.
     /// Returns the spans read; throws ``StorageError`` (`.corrupt` for bad bytes).
     public static func readBlock(at path: String) throws(StorageError) -> Int {
         let block = try Block(path: path)
-        _ = try block.dictionary()
         var spans = 0
         for index in block.meta.pages.indices {
             let page = try block.page(index)
