@@ -115,6 +115,11 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SpindleQueryTests",
+            dependencies: ["SpindleQuery", "SpindleStorage", "SpindleModel", "SpindleSamples", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpindleStoreTests",
