@@ -119,11 +119,11 @@ public final class SpindleServer: Sendable {
                     onBound: { readiness.bound(.zipkin, port: $0) }
                 )),
                 (.http, HTTPListeners.ui(
-                    registry: registry, port: configuration.httpPort, settings: settings,
+                    registry: registry, reader: reader, port: configuration.httpPort, settings: settings,
                     onBound: { readiness.bound(.http, port: $0) }
                 )),
                 (.tempo, HTTPListeners.tempo(
-                    port: configuration.tempoPort, settings: settings,
+                    reader: reader, port: configuration.tempoPort, settings: settings,
                     onBound: { readiness.bound(.tempo, port: $0) }
                 )),
             ],

@@ -4,6 +4,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import SpindleCollector
+import SpindleStorage
 
 /// The HTTP listeners of `spindle serve`, each a Hummingbird application with its own
 /// router. Every one answers `GET /ready` with 200 once it is serving.
@@ -53,19 +54,22 @@ enum HTTPListeners {
         return application("zipkin", router: router, port: port, settings: settings, onBound: onBound)
     }
 
-    /// The UI and API port (16686). For now: `GET /metrics` (Prometheus text format) and
-    /// `GET /ready`; the UI and the query APIs land with their issues.
-    static func ui(registry: PrometheusCollectorRegistry, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+    /// The UI and API port (16686): `GET /metrics` (Prometheus text format), Spindle's own
+    /// API under `/api/spindle/`, and the Jaeger query API (`/api/...`, `/api/v3/...`).
+    static func ui(registry: PrometheusCollectorRegistry, reader: any TraceReader, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
         let router = baseRouter(listener: "http", settings: settings, allowed: ["/metrics": [.get], "/ready": [.get]])
         router.get("/metrics") { _, _ in
             Response.bytes(status: .ok, registry.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
+        SpindleAPI.register(on: router, reader: reader)
+        JaegerAPI.register(on: router, reader: reader)
         return application("http", router: router, port: port, settings: settings, onBound: onBound)
     }
 
-    /// The Tempo API port (3200). For now: `GET /ready`; the Tempo API lands with its issue.
-    static func tempo(port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+    /// The Tempo API port (3200), as Grafana's Tempo data source calls it.
+    static func tempo(reader: any TraceReader, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
         let router = baseRouter(listener: "tempo", settings: settings, allowed: ["/ready": [.get]])
+        TempoAPI.register(on: router, reader: reader)
         return application("tempo", router: router, port: port, settings: settings, onBound: onBound)
     }
 
