@@ -4,10 +4,10 @@
 /// parsers accept: the standard or the URL-safe alphabet, with or without padding; any
 /// other character, misplaced padding, a length that leaves one stray character, or
 /// non-zero bits after the last byte make it return nil.
-enum Base64 {
+public enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0
@@ -37,7 +37,7 @@ enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         var out = [UInt8]()
         var text = text
         let decoded = text.withUTF8 { decode(UnsafeRawBufferPointer($0), appendingTo: &out) }
