@@ -96,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore",
+                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore", "SpindleQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +140,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "spindleTests", dependencies: ["spindle", "SpindleStore", "SpindleStorage", "SpindleModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "spindleTests",
+            dependencies: ["spindle", "SpindleServer", "SpindleStore", "SpindleStorage", "SpindleModel", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpindleModel
+import SpindleQuery
 import SpindleSamples
 import SpindleStorage
 import SpindleStore
@@ -40,6 +41,9 @@ struct StoreBench: AsyncParsableCommand {
     @Option(name: .customLong("compression-level"), help: "zlib level for pages, 1 (fastest) to 9 (smallest); the engine's default unless given.")
     var compressionLevel: Int32?
 
+    @Option(name: .customLong("traceql-queries"), help: "Timed repetitions of each TraceQL query (they scan more than the searches above).")
+    var traceQLQueries = 20
+
     @Flag(help: "Keep the store's directory afterwards.")
     var keep = false
 
@@ -56,6 +60,7 @@ struct StoreBench: AsyncParsableCommand {
 
         var workload = Workload(Workload.Configuration(seed: 2026))
         var samples: [(id: TraceID, start: UInt64)] = []
+        var latestStart: UInt64 = 0
         var operations: [(service: String, name: String, duration: UInt64)] = []
         let services = workload.resources.compactMap(\.serviceName)
         let clock = ContinuousClock()
@@ -81,6 +86,7 @@ struct StoreBench: AsyncParsableCommand {
                         _ = service
                     }
                 }
+                latestStart = max(latestStart, trace.spans.map(\.startTimeUnixNano).max() ?? 0)
                 traces.append(trace)
             }
             let batch = SpanBatch(workload.resourceSpans(of: traces))
@@ -136,6 +142,31 @@ struct StoreBench: AsyncParsableCommand {
             let filter = AttributeFilter(scope: .span, key: "enduser.id", .equals(.string("user-\(index * 37 % 10_000)")))
             _ = try await store.search(TraceQuery(attributes: [filter], limit: 20))
         }
+
+        // TraceQL, through the engine the APIs use: p50/p99 and spans inspected per second.
+        let engine = TraceQLEngine(reader: store, limits: QueryLimits(maxTracesInspected: 10_000_000, timeout: .seconds(3_600)))
+        let everything = TimeRange(start: 0, end: latestStart + 1)
+        print("")
+        print("TraceQL over \(stored) spans, \(traceQLQueries) each:")
+        try await measureTraceQL("service && duration > 100ms", engine: engine) { index in
+            #"{ resource.service.name = "\#(services[index % services.count])" && duration > 100ms }"#
+        }
+        try await measureTraceQL("attribute equality (enduser.id)", engine: engine) { index in
+            #"{ span.enduser.id = "user-\#(index * 37 % 10_000)" }"#
+        }
+        try await measureTraceQL("structural: service >> error", engine: engine) { index in
+            #"{ resource.service.name = "\#(services[index % services.count])" } >> { status = error }"#
+        }
+        var metricSamples: [Double] = []
+        var seriesCount = 0
+        for _ in 0..<max(1, traceQLQueries / 4) {
+            let query = try TraceQLQuery.parse("{ } | rate() by (resource.service.name)")
+            let elapsed = try await clock.measure {
+                seriesCount = try await engine.metrics(query, timeRange: everything, step: 10_000_000_000).count
+            }
+            metricSamples.append(Self.seconds(elapsed) * 1_000)
+        }
+        Self.report("rate() by (resource.service.name), 10s step", metricSamples, extra: "\(seriesCount) series; \(Self.format(Double(stored) / (metricSamples.sorted()[metricSamples.count / 2] / 1_000))) spans scanned/s at p50")
         print("memory after queries: RSS \(Self.memory("VmRSS")), peak \(Self.memory("VmHWM"))")
         await store.close()
     }
@@ -150,6 +181,33 @@ struct StoreBench: AsyncParsableCommand {
         samples.sort()
         func percentile(_ p: Double) -> String { Self.format(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) }
         print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) p50 \(percentile(0.5)) ms   p99 \(percentile(0.99)) ms   max \(Self.format(samples.last ?? 0)) ms")
+    }
+
+    /// Runs a TraceQL search `traceQLQueries` times (limit 20, as Grafana asks) and
+    /// prints latency percentiles and spans inspected per second of query time.
+    private func measureTraceQL(_ name: String, engine: TraceQLEngine, _ text: (Int) -> String) async throws {
+        let clock = ContinuousClock()
+        var samples: [Double] = []
+        var inspectedSpans = 0
+        var matched = 0
+        for index in 0..<traceQLQueries {
+            let query = try TraceQLQuery.parse(text(index))
+            var result: TraceQLSearchResult?
+            let elapsed = try await clock.measure {
+                result = try await engine.search(query, timeRange: .all, limit: 20)
+            }
+            inspectedSpans += result?.inspectedSpans ?? 0
+            matched += result?.traces.count ?? 0
+            samples.append(Self.seconds(elapsed) * 1_000)
+        }
+        let total = samples.reduce(0, +) / 1_000
+        Self.report(name, samples, extra: "\(matched / max(1, traceQLQueries)) traces/query; \(Self.format(Double(inspectedSpans) / max(1e-9, total))) spans inspected/s")
+    }
+
+    static func report(_ name: String, _ samples: [Double], extra: String) {
+        let sorted = samples.sorted()
+        func percentile(_ p: Double) -> String { format(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        print("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) p50 \(percentile(0.5)) ms   p99 \(percentile(0.99)) ms   max \(format(sorted.last ?? 0)) ms   \(extra)")
     }
 
     static func seconds(_ duration: Duration) -> Double {
