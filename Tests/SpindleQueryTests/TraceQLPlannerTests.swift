@@ -84,9 +84,14 @@ import Testing
         #expect(try Self.pushed(many.joined(separator: " || ")) == Self.query(service: "x"))
     }
 
-    @Test func spansetAnd_pushesTheLargestConjunctionOfOneSide() throws {
-        #expect(try Self.pushed("{ name = \"a\" } && { resource.service.name = \"x\" && kind = server }") == Self.query(service: "x", kind: .server))
+    @Test func spansetAnd_pushesTheLikeliestSelectiveSide() throws {
+        // A name narrows more than a service and a kind; more conditions break ties.
+        #expect(try Self.pushed("{ name = \"a\" } && { resource.service.name = \"x\" && kind = server }") == Self.query(operation: "a"))
+        #expect(try Self.pushed("{ kind = client } && { resource.service.name = \"x\" && kind = server }") == Self.query(service: "x", kind: .server))
         #expect(try Self.pushed("{ name = \"a\" } && { name = \"b\" }") == Self.query(operation: "a"))
+        // An error status or an attribute value beats a service.
+        #expect(try Self.pushed("{ resource.service.name = \"x\" } >> { status = error }") == Self.query(status: .error))
+        #expect(try Self.pushed("{ resource.service.name = \"x\" } && { span.user = \"u\" }") == Self.query(attributes: [AttributeFilter(scope: .span, key: "user", .equals(.string("u")))]))
     }
 
     @Test func structuralOperators_pushWhatTheirSidesImply() throws {

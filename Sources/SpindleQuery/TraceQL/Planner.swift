@@ -38,8 +38,10 @@ extension TraceQLQuery {
     public func storageQuery(timeRange: TimeRange, limit: Int) -> TraceQuery {
         let implied = Planner.implied(by: root.pipeline)
         let best = implied.some.enumerated().max { lhs, rhs in
-            // Most conditions wins; among equals, the first.
-            lhs.element.count != rhs.element.count ? lhs.element.count < rhs.element.count : lhs.offset > rhs.offset
+            // The likeliest to be selective wins, then the most conditions, then the first.
+            let (left, right) = (Planner.selectivity(lhs.element), Planner.selectivity(rhs.element))
+            if left != right { return left < right }
+            return lhs.element.count != rhs.element.count ? lhs.element.count < rhs.element.count : lhs.offset > rhs.offset
         }?.element ?? []
         return Planner.traceQuery(best, timeRange: timeRange, limit: max(1, limit))
     }
@@ -48,6 +50,23 @@ extension TraceQLQuery {
 enum Planner {
     /// The most conjunctions kept per `||` (see ``implied(by:)``).
     static let maxAlternatives = 8
+
+    /// How much a conjunction is expected to narrow a search, without statistics: an
+    /// attribute value or an error status singles out few spans, a name or a duration
+    /// bound fewer than a service or a kind. Only the choice among correct pushdowns
+    /// depends on it (a structural query's sides, say), never which traces match.
+    static func selectivity(_ conditions: Set<SpanCondition>) -> Int {
+        conditions.reduce(0) { total, condition in
+            switch condition {
+            case .attribute(let filter):
+                if case .equals = filter.condition { total + 4 } else { total + 1 }
+            case .status(let code): total + (code == .error ? 4 : 1)
+            case .operation: total + 3
+            case .minDuration, .maxDuration: total + 2
+            case .service, .kind: total + 1
+            }
+        }
+    }
 
     static func implied(by pipeline: Pipeline) -> ImpliedConditions {
         guard case .spanset(let first)? = pipeline.stages.first else { return ImpliedConditions(every: [], some: []) }
