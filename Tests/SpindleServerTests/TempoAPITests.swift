@@ -313,6 +313,16 @@ import Testing
         }
     }
 
+    @Test func queryPaths_refuseOtherMethodsWith405() async throws {
+        try await Self.withFixtures { server in
+            for url in ["\(server.tempo)/api/search", "\(server.http)/api/services", "\(server.http)/api/spindle/search", "\(server.http)/api/v3/traces"] {
+                let result = try await send(.POST, url, body: [])
+                #expect(result.status == 405, "\(url)")
+                #expect(result.headers.first(name: "Allow") == "GET", "\(url)")
+            }
+        }
+    }
+
     // MARK: Logfmt tags → TraceQL
 
     @Test func logfmtTags_translateToTraceQL() throws {

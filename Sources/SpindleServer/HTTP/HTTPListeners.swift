@@ -57,7 +57,9 @@ enum HTTPListeners {
     /// The UI and API port (16686): `GET /metrics` (Prometheus text format), Spindle's own
     /// API under `/api/spindle/`, and the Jaeger query API (`/api/...`, `/api/v3/...`).
     static func ui(registry: PrometheusCollectorRegistry, reader: any TraceReader, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
-        let router = baseRouter(listener: "http", settings: settings, allowed: ["/metrics": [.get], "/ready": [.get]])
+        var allowed: [String: [HTTPRequest.Method]] = ["/metrics": [.get]]
+        for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths { allowed[path] = [.get] }
+        let router = baseRouter(listener: "http", settings: settings, allowed: allowed)
         router.get("/metrics") { _, _ in
             Response.bytes(status: .ok, registry.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -68,7 +70,9 @@ enum HTTPListeners {
 
     /// The Tempo API port (3200), as Grafana's Tempo data source calls it.
     static func tempo(reader: any TraceReader, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
-        let router = baseRouter(listener: "tempo", settings: settings, allowed: ["/ready": [.get]])
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        for path in TempoAPI.fixedPaths { allowed[path] = [.get] }
+        let router = baseRouter(listener: "tempo", settings: settings, allowed: allowed)
         TempoAPI.register(on: router, reader: reader)
         return application("tempo", router: router, port: port, settings: settings, onBound: onBound)
     }

@@ -27,6 +27,9 @@ import SpindleWire
 /// time, as Jaeger's do. Where Jaeger answers `"data":null` for an empty list, Spindle
 /// answers `[]`.
 enum JaegerAPI {
+    /// Paths without parameters, answered 405 for other methods.
+    static let fixedPaths = ["/api/services", "/api/operations", "/api/traces", "/api/dependencies", "/api/v3/services", "/api/v3/operations", "/api/v3/traces"]
+
     /// The `lookback` of `/api/dependencies` when none is given: a day.
     static let defaultDependencyLookback: UInt64 = 86_400 * 1_000_000_000
 

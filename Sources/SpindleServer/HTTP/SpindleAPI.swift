@@ -10,6 +10,8 @@ import SpindleWire
 /// `{"error":{"status":400,"message":"…"}}`.
 enum SpindleAPI {
     static let prefix = "/api/spindle"
+    /// Paths without parameters, answered 405 for other methods.
+    static let fixedPaths = ["services", "attributes", "search", "traceql", "compare", "dependencies", "red", "histogram", "metrics/query_range"].map { "\(prefix)/\($0)" }
     static let defaultLimit = 20
     static let maxLimit = 10_000
     /// The range searched and aggregated when a request names none.

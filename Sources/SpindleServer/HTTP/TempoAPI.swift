@@ -14,6 +14,8 @@ enum TempoAPI {
     static let defaultSpansPerSpanSet = 3
     static let maxSpansPerSpanSet = 1_000
     static let maxTagValues = 10_000
+    /// Paths without parameters, answered 405 for other methods.
+    static let fixedPaths = ["/api/echo", "/api/search", "/api/search/tags", "/api/v2/search/tags", "/api/metrics/query_range", "/api/metrics/query"]
 
     static func register(on router: Router<ListenerRequestContext>, reader: any TraceReader) {
         let engine = TraceQLEngine(reader: reader)
