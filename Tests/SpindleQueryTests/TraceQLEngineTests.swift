@@ -84,7 +84,7 @@ import Testing
         ])
         let selected = try await Self.search("{ kind = consumer } | select(span.messaging.system, resource.service.version)")
         #expect(selected.traces.first?.spanSets.first?.spans.first?.attributes == [
-            Attribute("span.messaging.system", "kafka"), Attribute("resource.service.version", "2.0.1"),
+            Attribute("messaging.system", "kafka"), Attribute("service.version", "2.0.1"),
         ])
         #expect(Self.ids(try await Self.search("{} | avg(duration) > 100ms")) == ["C:C1,C2,C3", "A:A1,A2,A3"])
     }

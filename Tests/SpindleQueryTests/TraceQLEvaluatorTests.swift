@@ -193,7 +193,11 @@ enum TestTrace {
         #expect(try T.spanIDs("{ duration - 1ms < 5ms }") == [[4]])
         #expect(try T.spanIDs("{ duration / 2 = 25ms }") == [[5]])
         #expect(try T.spanIDs("{ duration / 10ms = 6 }") == [[3]])
-        #expect(try T.spanIDs("{ span.rows / 4 = 2.5 }") == [[5]])
+        // Integers divide as integers, as in Tempo; a float operand makes it a float.
+        #expect(try T.spanIDs("{ span.rows / 4 = 2 }") == [[5]])
+        #expect(try T.spanIDs("{ span.rows / 4 = 2.5 }") == [])
+        #expect(try T.spanIDs("{ span.rows / 4.0 = 2.5 }") == [[5]])
+        #expect(try T.spanIDs("{ -span.rows / 4 = -2 }") == [[5]])
         #expect(try T.spanIDs("{ span.rows % 3 = 1 }") == [[5]])
         #expect(try T.spanIDs("{ span.rows * 3 - 5 = 25 }") == [[5]])
         #expect(try T.spanIDs("{ -span.rows = -10 }") == [[5]])

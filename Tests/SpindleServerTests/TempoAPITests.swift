@@ -305,6 +305,15 @@ import Testing
             let instant = try Self.object(try await get("\(server.tempo)/api/metrics/query?q=\(q)&start=\(base)&end=\(base + 6)"))
             #expect((instant["series"] as? [[String: Any]])?.first?["value"] as? Double == 3)
 
+            // Times at the edge of what nanoseconds hold are refused or saturate, never trap.
+            let farEnd = try await get("\(server.tempo)/api/metrics/query_range?q=\(q)&end=18446744073709551615")
+            #expect(farEnd.status == 200, "\(farEnd.text)")
+            let farSeconds = try await get("\(server.tempo)/api/metrics/query_range?q=\(q)&end=99999999999")
+            #expect(farSeconds.status == 400)
+            #expect(farSeconds.text == "parameter end: 99999999999 is past the year 2554, the last a Unix nanosecond count holds\n")
+            let farDate = try await get("\(server.tempo)/api/metrics/query_range?q=\(q)&end=2600-01-01T00:00:00Z")
+            #expect(farDate.status == 400)
+
             let notMetrics = try await get("\(server.tempo)/api/metrics/query_range?q=\(Self.encoded("{ }"))")
             #expect(notMetrics.status == 400)
             let tinyStep = try await get("\(server.tempo)/api/metrics/query_range?q=\(q)&start=\(base)&end=\(base + 86_400)&step=1s")
@@ -359,7 +368,7 @@ import Testing
         #expect(RFC3339.parse("2023-11-14T22:13:20Z") == 1_700_000_000_000_000_000)
         #expect(RFC3339.parse("2023-11-14T23:13:20.5+01:00") == 1_700_000_000_500_000_000)
         #expect(RFC3339.parse("2024-02-29T00:00:00.000000001Z") == 1_709_164_800_000_000_001)
-        for bad in ["2023-11-14", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z", "1969-12-31T23:59:59Z"] {
+        for bad in ["2023-11-14", "2023-13-01T00:00:00Z", "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z", "1969-12-31T23:59:59Z", "2600-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
             #expect(RFC3339.parse(bad) == nil, "\(bad)")
         }
     }

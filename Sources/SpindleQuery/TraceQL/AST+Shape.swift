@@ -162,6 +162,48 @@ extension Pipeline {
     }
 }
 
+extension Pipeline {
+    /// Whether a structural operator runs on the several spansets a `by()` made (until
+    /// a `coalesce()` merges them), in this pipeline or one nested in it.
+    var hasStructuralOverGroups: Bool {
+        var grouped = false
+        for stage in stages {
+            switch stage {
+            case .by: grouped = true
+            case .coalesce: grouped = false
+            case .spanset(let expression):
+                if expression.hasStructuralOverGroups { return true }
+                if grouped, expression.containsStructural { return true }
+            case .scalarFilter, .select: break
+            }
+        }
+        return false
+    }
+}
+
+extension SpansetExpression {
+    var containsStructural: Bool {
+        switch self {
+        case .filter: false
+        case .structural: true
+        case .and(let operands), .or(let operands): operands.contains { $0.containsStructural }
+        case .pipeline(let pipeline): pipeline.stages.contains { stage in
+            if case .spanset(let expression) = stage { return expression.containsStructural }
+            return false
+        }
+        }
+    }
+
+    var hasStructuralOverGroups: Bool {
+        switch self {
+        case .filter: false
+        case .structural(_, let lhs, let rhs): lhs.hasStructuralOverGroups || rhs.hasStructuralOverGroups
+        case .and(let operands), .or(let operands): operands.contains { $0.hasStructuralOverGroups }
+        case .pipeline(let pipeline): pipeline.hasStructuralOverGroups
+        }
+    }
+}
+
 extension QueryRoot {
     func forEachExpression(_ body: (FieldExpression) -> Void) {
         pipeline.forEachExpression(body)
@@ -177,6 +219,10 @@ extension QueryRoot {
 
     /// The first construct of the query this engine cannot evaluate, described.
     var unsupportedPart: String? {
+        if pipeline.hasStructuralOverGroups {
+            // Tempo refuses these too: each spanset would walk the whole trace again.
+            return "a structural operator after by(): it would run once per group over the whole trace; add | coalesce() before it"
+        }
         var reason: String?
         forEachExpression { expression in
             if reason != nil { return }

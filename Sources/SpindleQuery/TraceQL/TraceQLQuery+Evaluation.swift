@@ -31,7 +31,7 @@ extension TraceQLQuery {
             let spans = shown.map { index in
                 let row = tables.spans[index]
                 let attributes = selected.compactMap { field in
-                    evaluator.value(field, span: index, .none).map { Attribute(field.description, $0.attributeValue) }
+                    evaluator.value(field, span: index, .none).map { Attribute(field.selectedName, $0.attributeValue) }
                 }
                 return MatchedSpan(
                     spanID: row.spanID, name: tables.string(row.name), service: view.service(ofSpan: index) ?? "",
@@ -41,5 +41,14 @@ extension TraceQLQuery {
             }
             return MatchedSpanSet(spans: spans, matched: set.spans.count, attributes: set.labels)
         }
+    }
+}
+
+extension FieldExpression {
+    /// The key a `select()`ed field is returned under: an attribute's bare name, as
+    /// Tempo returns it (`http.method` for `span.http.method`), else the field as written.
+    var selectedName: String {
+        if case .field(.attribute(_, let key)) = self { return key }
+        return description
     }
 }

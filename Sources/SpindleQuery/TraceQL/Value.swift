@@ -181,7 +181,8 @@ extension Value {
             guard result.isFinite, result > -0x1p63, result < 0x1p63 else { return nil }
             return .duration(Int64(result.rounded(.towardZero)))
         }
-        if case .int(let x) = lhs, case .int(let y) = rhs, op != .divide {
+        if case .int(let x) = lhs, case .int(let y) = rhs, op != .power {
+            // Integer division truncates, as Tempo's does.
             return integerArithmetic(op, x, y).map { .int($0) }
         }
         return doubleArithmetic(op, a, b).map { .float($0) }

@@ -79,12 +79,16 @@ struct QueryParameters: Sendable {
     func flexibleTime(_ name: String) throws(APIError) -> UInt64? {
         guard let text = self[name] else { return nil }
         if let number = UInt64(text) {
+            let scale: UInt64
             switch number {
-            case ..<100_000_000_000: return number &* 1_000_000_000
-            case ..<100_000_000_000_000: return number &* 1_000_000
-            case ..<100_000_000_000_000_000: return number &* 1_000
-            default: return number
+            case ..<100_000_000_000: scale = 1_000_000_000
+            case ..<100_000_000_000_000: scale = 1_000_000
+            case ..<100_000_000_000_000_000: scale = 1_000
+            default: scale = 1
             }
+            let (nanos, overflow) = number.multipliedReportingOverflow(by: scale)
+            guard !overflow else { throw .badParameter(name, "\(text) is past the year 2554, the last a Unix nanosecond count holds") }
+            return nanos
         }
         if let nanos = RFC3339.parse(text) { return nanos }
         throw .badParameter(name, "expected Unix seconds or nanoseconds or an RFC 3339 time, got \(Self.quoted(text))")
@@ -230,8 +234,12 @@ enum RFC3339 {
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = era * 146_097 + dayOfEra - 719_468
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        // Years up to 9999 are about 2.5e11 seconds: the product fits, but not in
+        // nanoseconds since 1970 past the year 2554.
         guard seconds >= 0 else { return nil }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(nanos)
+        let (scaled, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, carry) = scaled.addingReportingOverflow(UInt64(nanos))
+        return overflow || carry ? nil : total
     }
 }
 

@@ -291,10 +291,15 @@ enum TempoAPI {
             // Tempo's default: about 100 points over the range, at least a second.
             step = max((end - start) / 100, 1_000_000_000)
         }
-        // Align to the step as Prometheus-style range queries do.
+        // Align to the step as Prometheus-style range queries do (the end saturating at
+        // the last whole step a UInt64 holds).
         if !instant {
             start -= start % step
-            end = end % step == 0 ? end : end - end % step + step
+            if end % step != 0 {
+                let (aligned, overflow) = (end - end % step).addingReportingOverflow(step)
+                end = overflow ? end - end % step : aligned
+            }
+            guard start < end else { throw .badParameter("end", "must be at least one step after start") }
         }
         guard (end - start) / step <= 11_000 else {
             throw .badParameter("step", "too small for the range: \((end - start) / step) points, at most 11000")

@@ -72,8 +72,9 @@ enum TempoJSON {
         writer.key("matched")
         writer.int(Int64(set.matched))
         if !set.attributes.isEmpty {
+            // A span without the by() field is grouped under "nil", as Tempo writes it.
             writer.key("attributes")
-            OTLPJSON.writeAttributes(set.attributes, into: &writer)
+            OTLPJSON.writeAttributes(set.attributes.map { $0.value == .empty ? Attribute($0.key, "nil") : $0 }, into: &writer)
         }
         writer.endObject()
     }
