@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "SpindleWire", targets: ["SpindleWire"]),
         .library(name: "SpindleStorage", targets: ["SpindleStorage"]),
         .library(name: "SpindleStore", targets: ["SpindleStore"]),
+        .library(name: "SpindleQuery", targets: ["SpindleQuery"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
         .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
         .executable(name: "spindle", targets: ["spindle"]),

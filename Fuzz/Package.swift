@@ -18,6 +18,8 @@ let fuzzTargets = [
     "FuzzJSONReader",
     "FuzzWALSegment",
     "FuzzBlock",
+    "FuzzTraceQL",
+    "FuzzQueryRegex",
 ]
 
 let package = Package(
@@ -40,6 +42,7 @@ let package = Package(
                 .product(name: "SpindleModel", package: "Spindle"),
                 .product(name: "SpindleStore", package: "Spindle"),
                 .product(name: "SpindleStorage", package: "Spindle"),
+                .product(name: "SpindleQuery", package: "Spindle"),
             ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )

@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(FuzzOTLPProtobuf FuzzOTLPProtobufResponse FuzzOTLPJSON FuzzZipkinJSON FuzzJSONReader FuzzWALSegment FuzzBlock)
+all_targets=(FuzzOTLPProtobuf FuzzOTLPProtobufResponse FuzzOTLPJSON FuzzZipkinJSON FuzzJSONReader FuzzWALSegment FuzzBlock FuzzTraceQL FuzzQueryRegex)
 
 seconds=60
 if [[ $# -gt 0 ]]; then
