@@ -181,10 +181,16 @@ final class Block: Sendable {
 
     /// Decodes page `index` — only the traces `wanted` accepts, when given.
     func page(_ index: Int, wanted: ((TraceID) -> Bool)? = nil) throws(StorageError) -> SpanBatch {
+        try page(index) { raw throws(FormatError) in try PageCodec.decode(raw, wanted: wanted) }
+    }
+
+    /// Page `index`, checksum verified and inflated, read by `decode` (a page decoder:
+    /// a ``FormatError`` it throws makes the block `.corrupt`, naming page and offset).
+    func page<Result>(_ index: Int, _ decode: ([UInt8]) throws(FormatError) -> Result) throws(StorageError) -> Result {
         let section = meta.pages[index].section
         let raw = try Self.section(section, of: file, path: path, what: "page \(index)")
         do {
-            return try PageCodec.decode(raw, wanted: wanted)
+            return try decode(raw)
         } catch {
             throw StorageError(.corrupt, "block \(path) is corrupt in page \(index) (byte \(section.offset)): \(error)")
         }

@@ -279,165 +279,215 @@ enum PageCodec {
 
     // MARK: Decoding
 
-    /// Decodes a page into a batch: every trace, or only those `wanted` accepts.
+    /// Decodes a page into a batch: every trace, or only those `wanted` accepts (the
+    /// others are skimmed: read and checked like the rest, nothing built).
     /// Total: any bytes either decode or throw ``FormatError``.
     static func decode(_ page: [UInt8], wanted: ((TraceID) -> Bool)? = nil) throws(FormatError) -> SpanBatch {
-        var header = ByteReader(page)
-        let streamCount = try header.count(atMost: 64, "the page's stream count")
-        guard streamCount >= Stream.allCases.count else { throw header.error("a page needs \(Stream.allCases.count) streams, has \(streamCount)") }
-        var lengths: [Int] = []
-        for _ in 0..<streamCount { lengths.append(try header.count(atMost: page.count, "a stream length")) }
-        var readers: [ByteReader] = []
-        var offset = header.offset
-        for length in lengths {
-            guard offset + length <= page.count else { throw FormatError(message: "stream of \(length) bytes runs past the page's end", offset: offset) }
-            readers.append(ByteReader(page, offset: offset, end: offset + length))
-            offset += length
-        }
-        let strings = readers[Stream.strings.rawValue]
-        let dictionary = try StringDictionary(decoding: Array(page[strings.offset..<strings.end]), indexed: false)
-        var decoder = Decoder(readers: readers, dictionary: dictionary)
+        var decoder = try Decoder(page)
         return try decoder.decode(wanted: wanted)
     }
 
+    /// Reads a page's streams in step, one trace at a time: each trace is either decoded
+    /// into span values or skimmed (``skimTrace(count:_:)``), and skimming checks exactly what
+    /// decoding does, so whether a page throws does not depend on which traces are built.
     struct Decoder {
         var readers: [ByteReader]
-        let dictionary: StringDictionary
+        /// The page's string table as byte ranges; Strings are built only once a trace
+        /// is decoded (``materialize()``).
+        let strings: PageStrings
+        /// Per group of the page's group table (checked when the decoder is made), the
+        /// string index of its resource's `service.name` when that is a string.
+        let serviceOfGroup: [UInt32?]
+        /// The start of the last trace read: the next trace's start is relative to it.
+        var previousTraceStart: UInt64 = 0
+        private var values: Values?
+        /// Decoded spans gathered per group and handed over as OTLP groups at the end:
+        /// cheaper than a builder comparing each span's resource and scope with the last.
+        private var spansOfGroup: [[SpanRecord]] = []
+
+        /// The string table and group table as values, built for the first decoded trace.
+        struct Values {
+            let dictionary: StringDictionary
+            let groups: [SpanGroup]
+        }
+
+        /// Where every stream is, to come back to (``mark(_:)``, ``rewind(to:)``).
+        struct Mark {
+            var offsets: [Int] = []
+            var previousTraceStart: UInt64 = 0
+        }
+
+        /// Reads the page's header, string table and group table.
+        init(_ page: [UInt8]) throws(FormatError) {
+            var header = ByteReader(page)
+            let streamCount = try header.count(atMost: 64, "the page's stream count")
+            guard streamCount >= Stream.allCases.count else { throw header.error("a page needs \(Stream.allCases.count) streams, has \(streamCount)") }
+            var lengths: [Int] = []
+            for _ in 0..<streamCount { lengths.append(try header.count(atMost: page.count, "a stream length")) }
+            var readers: [ByteReader] = []
+            var offset = header.offset
+            for length in lengths {
+                guard offset + length <= page.count else { throw FormatError(message: "stream of \(length) bytes runs past the page's end", offset: offset) }
+                readers.append(ByteReader(page, offset: offset, end: offset + length))
+                offset += length
+            }
+            let stringStream = readers[Stream.strings.rawValue]
+            strings = try PageStrings(decoding: Array(page[stringStream.offset..<stringStream.end]))
+            serviceOfGroup = try PageCodec.skimGroupTable(readers[Stream.groupTable.rawValue], strings)
+            self.readers = readers
+        }
 
         subscript(stream: Stream) -> ByteReader {
             get { readers[stream.rawValue] }
             _modify { yield &readers[stream.rawValue] }
         }
 
-        mutating func string(_ stream: Stream) throws(FormatError) -> String {
-            let id = try self[stream].u32Varint("a string index")
-            return try dictionary.string(id, at: self[stream])
-        }
-
         mutating func decode(wanted: ((TraceID) -> Bool)?) throws(FormatError) -> SpanBatch {
-            let groups = try groupTable()
-            // Spans gathered per group and handed over as OTLP groups at the end: cheaper
-            // than a builder comparing each span's resource and scope with the last.
-            var spansOfGroup = [[SpanRecord]](repeating: [], count: groups.count)
-            var previousTraceStart: UInt64 = 0
             while !self[.traces].isAtEnd {
-                let traceID = try self[.traces].traceID()
-                let count = try self[.traces].count(atMost: 1 << 24, "a trace's span count")
-                guard count > 0 else { throw self[.traces].error("a trace with no spans") }
-                let keep = wanted?(traceID) ?? true
-                // Rows of the trace, held until its end so that a parent row later in the
-                // trace (a child that started before its parent) can be resolved.
-                var rows: [(record: SpanRecord, parentRow: Int?, group: Int)] = []
-                if keep { rows.reserveCapacity(count) }
-                var traceStart: UInt64 = 0
-                for row in 0..<count {
-                    let delta = UInt64(bitPattern: try self[.starts].zigzag())
-                    let start: UInt64
-                    if row == 0 {
-                        traceStart = previousTraceStart &+ delta
-                        previousTraceStart = traceStart
-                        start = traceStart
-                    } else {
-                        start = traceStart &+ delta
-                    }
-                    let spanID = try self[.spanIDs].spanID()
-                    let parentCode = try self[.parents].varint()
-                    var parent = SpanID.zero
-                    var parentRow: Int?
-                    switch parentCode {
-                    case 0: break
-                    case 1: parent = try self[.parentIDs].spanID()
-                    default:
-                        guard parentCode - 2 < UInt64(count) else { throw self[.parents].error("parent row \(parentCode - 2) outside a trace of \(count) spans") }
-                        parentRow = Int(parentCode - 2)
-                    }
-                    let end = start &+ UInt64(bitPattern: try self[.durations].zigzag())
-                    let name = try string(.names)
-                    let kind = SpanKind(rawValue: Int32(truncatingIfNeeded: try self[.kinds].zigzag()))
-                    let statusCode = StatusCode(rawValue: Int32(truncatingIfNeeded: try self[.status].zigzag()))
-                    let statusMessage = try string(.status)
-                    let group = try self[.groups].count(atMost: max(groups.count - 1, 0), "a group index")
-                    guard group < groups.count else { throw self[.groups].error("group \(group) of \(groups.count)") }
-                    let traceState = try string(.misc)
-                    let flags = try self[.misc].u32Varint("span flags")
-                    let droppedAttributes = try self[.misc].u32Varint("dropped attributes")
-                    let droppedEvents = try self[.misc].u32Varint("dropped events")
-                    let droppedLinks = try self[.misc].u32Varint("dropped links")
-                    let attributes = try self.attributes()
-                    let eventCount = try self[.events].count(atMost: self[.events].remaining, "an event count")
-                    var events: [SpanEvent] = []
-                    events.reserveCapacity(eventCount)
-                    for _ in 0..<eventCount {
-                        let time = start &+ UInt64(bitPattern: try self[.events].zigzag())
-                        let eventName = try string(.events)
-                        let dropped = try self[.events].u32Varint("dropped event attributes")
-                        events.append(SpanEvent(timeUnixNano: time, name: eventName, attributes: try self.attributes(), droppedAttributesCount: dropped))
-                    }
-                    let linkCount = try self[.links].count(atMost: self[.links].remaining, "a link count")
-                    var links: [SpanLink] = []
-                    for _ in 0..<linkCount {
-                        let linkTrace = try self[.links].traceID()
-                        let linkSpan = try self[.links].spanID()
-                        let linkState = try string(.links)
-                        let linkFlags = try self[.links].u32Varint("link flags")
-                        let dropped = try self[.links].u32Varint("dropped link attributes")
-                        links.append(SpanLink(traceID: linkTrace, spanID: linkSpan, traceState: linkState, attributes: try self.attributes(), droppedAttributesCount: dropped, flags: linkFlags))
-                    }
-                    guard keep else { continue }
-                    let record = SpanRecord(
-                        traceID: traceID, spanID: spanID, parentSpanID: parent, traceState: traceState, flags: flags,
-                        name: name, kind: kind, startTimeUnixNano: start, endTimeUnixNano: end,
-                        attributes: attributes, droppedAttributesCount: droppedAttributes,
-                        events: events, droppedEventsCount: droppedEvents,
-                        links: links, droppedLinksCount: droppedLinks,
-                        status: SpanStatus(code: statusCode, message: statusMessage)
-                    )
-                    rows.append((record, parentRow, group))
-                }
-                for var row in rows {
-                    if let parentRow = row.parentRow { row.record.parentSpanID = rows[parentRow].record.spanID }
-                    spansOfGroup[row.group].append(row.record)
+                let (traceID, count) = try traceHeader()
+                if wanted?(traceID) ?? true {
+                    try decodeTrace(traceID, count: count)
+                } else {
+                    try skimTrace(count: count) { _ in }
                 }
             }
+            return batch()
+        }
+
+        /// The spans decoded so far, one OTLP group per page group.
+        func batch() -> SpanBatch {
+            guard let values else { return SpanBatch([]) }
             var resourceSpans: [ResourceSpans] = []
-            for (group, spans) in zip(groups, spansOfGroup) where !spans.isEmpty {
+            for (group, spans) in zip(values.groups, spansOfGroup) where !spans.isEmpty {
                 resourceSpans.append(ResourceSpans(resource: group.resource, scopeSpans: [ScopeSpans(scope: group.scope, spans: spans)]))
             }
             return SpanBatch(resourceSpans)
         }
 
-        private mutating func attributes() throws(FormatError) -> [Attribute] {
-            let count = try self[.attributeCounts].count(atMost: self[.attributeKeys].remaining, "an attribute count")
+        /// The next trace's ID and span count.
+        mutating func traceHeader() throws(FormatError) -> (id: TraceID, count: Int) {
+            let traceID = try self[.traces].traceID()
+            let count = try self[.traces].count(atMost: 1 << 24, "a trace's span count")
+            guard count > 0 else { throw self[.traces].error("a trace with no spans") }
+            return (traceID, count)
+        }
+
+        func mark(_ mark: inout Mark) {
+            if mark.offsets.count != readers.count { mark.offsets = [Int](repeating: 0, count: readers.count) }
+            for index in readers.indices { mark.offsets[index] = readers[index].offset }
+            mark.previousTraceStart = previousTraceStart
+        }
+
+        mutating func rewind(to mark: Mark) {
+            for index in readers.indices where index < mark.offsets.count {
+                readers[index] = ByteReader(readers[index].bytes, offset: mark.offsets[index], end: readers[index].end)
+            }
+            previousTraceStart = mark.previousTraceStart
+        }
+
+        /// Builds the string table's Strings and the group table's values, once.
+        mutating func materialize() throws(FormatError) -> Values {
+            if let values { return values }
+            let dictionary = try StringDictionary(decoding: strings.bytes, indexed: false)
+            let groups = try PageCodec.groupTable(readers[Stream.groupTable.rawValue], dictionary: dictionary)
+            let built = Values(dictionary: dictionary, groups: groups)
+            values = built
+            spansOfGroup = [[SpanRecord]](repeating: [], count: groups.count)
+            return built
+        }
+
+        /// Decodes the `count` rows of the trace whose header was just read.
+        mutating func decodeTrace(_ traceID: TraceID, count: Int) throws(FormatError) {
+            let dictionary = try materialize().dictionary
+            var streams = rowStreams()
+            // Rows of the trace, held until its end so that a parent row later in the
+            // trace (a child that started before its parent) can be resolved.
+            var rows: [(record: SpanRecord, parentRow: Int?, group: Int)] = []
+            rows.reserveCapacity(count)
+            var traceStart: UInt64 = 0
+            for row in 0..<count {
+                let head = try streams.head(row, of: count, traceStart: &traceStart, previousTraceStart: &previousTraceStart)
+                let name = try dictionary.string(head.name, at: streams.names)
+                let statusMessage = try dictionary.string(head.statusMessage, at: streams.status)
+                let traceState = try Self.string(&streams.misc, dictionary)
+                let flags = try streams.misc.u32Varint("span flags")
+                let droppedAttributes = try streams.misc.u32Varint("dropped attributes")
+                let droppedEvents = try streams.misc.u32Varint("dropped events")
+                let droppedLinks = try streams.misc.u32Varint("dropped links")
+                let attributes = try Self.attributes(&streams, dictionary)
+                let eventCount = try streams.events.count(atMost: streams.events.remaining, "an event count")
+                var events: [SpanEvent] = []
+                events.reserveCapacity(eventCount)
+                for _ in 0..<eventCount {
+                    let time = head.start &+ UInt64(bitPattern: try streams.events.zigzag())
+                    let eventName = try Self.string(&streams.events, dictionary)
+                    let dropped = try streams.events.u32Varint("dropped event attributes")
+                    events.append(SpanEvent(timeUnixNano: time, name: eventName, attributes: try Self.attributes(&streams, dictionary), droppedAttributesCount: dropped))
+                }
+                let linkCount = try streams.links.count(atMost: streams.links.remaining, "a link count")
+                var links: [SpanLink] = []
+                for _ in 0..<linkCount {
+                    let linkTrace = try streams.links.traceID()
+                    let linkSpan = try streams.links.spanID()
+                    let linkState = try Self.string(&streams.links, dictionary)
+                    let linkFlags = try streams.links.u32Varint("link flags")
+                    let dropped = try streams.links.u32Varint("dropped link attributes")
+                    links.append(SpanLink(traceID: linkTrace, spanID: linkSpan, traceState: linkState, attributes: try Self.attributes(&streams, dictionary), droppedAttributesCount: dropped, flags: linkFlags))
+                }
+                let record = SpanRecord(
+                    traceID: traceID, spanID: head.spanID, parentSpanID: head.parentID, traceState: traceState, flags: flags,
+                    name: name, kind: SpanKind(rawValue: head.kind), startTimeUnixNano: head.start, endTimeUnixNano: head.end,
+                    attributes: attributes, droppedAttributesCount: droppedAttributes,
+                    events: events, droppedEventsCount: droppedEvents,
+                    links: links, droppedLinksCount: droppedLinks,
+                    status: SpanStatus(code: StatusCode(rawValue: head.status), message: statusMessage)
+                )
+                rows.append((record, head.parentRow, head.group))
+            }
+            streams.store(into: &readers)
+            for var row in rows {
+                if let parentRow = row.parentRow { row.record.parentSpanID = rows[parentRow].record.spanID }
+                spansOfGroup[row.group].append(row.record)
+            }
+        }
+
+        private static func string(_ reader: inout ByteReader, _ dictionary: StringDictionary) throws(FormatError) -> String {
+            let id = try reader.u32Varint("a string index")
+            return try dictionary.string(id, at: reader)
+        }
+
+        private static func attributes(_ streams: inout RowStreams, _ dictionary: StringDictionary) throws(FormatError) -> [Attribute] {
+            let count = try streams.attributeCounts.count(atMost: streams.attributeKeys.remaining, "an attribute count")
             var attributes: [Attribute] = []
             attributes.reserveCapacity(count)
             for _ in 0..<count {
-                let key = try string(.attributeKeys)
-                attributes.append(Attribute(key, try PageCodec.value(&readers[Stream.attributeValues.rawValue], dictionary: dictionary, depth: 0)))
+                let key = try string(&streams.attributeKeys, dictionary)
+                attributes.append(Attribute(key, try PageCodec.value(&streams.attributeValues, dictionary: dictionary, depth: 0)))
             }
             return attributes
         }
+    }
 
-        private mutating func groupTable() throws(FormatError) -> [SpanGroup] {
-            var reader = self[.groupTable]
-            let count = try reader.count(atMost: reader.remaining, "the group count")
-            var groups: [SpanGroup] = []
-            for _ in 0..<count {
-                let resourceAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
-                let resourceDropped = try reader.u32Varint("dropped resource attributes")
-                let resourceSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-                let scopeName = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-                let scopeVersion = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-                let scopeAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
-                let scopeDropped = try reader.u32Varint("dropped scope attributes")
-                let scopeSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-                groups.append(SpanGroup(
-                    resource: Resource(attributes: resourceAttributes, droppedAttributesCount: resourceDropped, schemaURL: resourceSchema),
-                    scope: InstrumentationScope(name: scopeName, version: scopeVersion, attributes: scopeAttributes, droppedAttributesCount: scopeDropped, schemaURL: scopeSchema)
-                ))
-            }
-            self[.groupTable] = reader
-            return groups
+    /// The group table as values.
+    static func groupTable(_ reader: ByteReader, dictionary: StringDictionary) throws(FormatError) -> [SpanGroup] {
+        var reader = reader
+        let count = try reader.count(atMost: reader.remaining, "the group count")
+        var groups: [SpanGroup] = []
+        for _ in 0..<count {
+            let resourceAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
+            let resourceDropped = try reader.u32Varint("dropped resource attributes")
+            let resourceSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+            let scopeName = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+            let scopeVersion = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+            let scopeAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
+            let scopeDropped = try reader.u32Varint("dropped scope attributes")
+            let scopeSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
+            groups.append(SpanGroup(
+                resource: Resource(attributes: resourceAttributes, droppedAttributesCount: resourceDropped, schemaURL: resourceSchema),
+                scope: InstrumentationScope(name: scopeName, version: scopeVersion, attributes: scopeAttributes, droppedAttributesCount: scopeDropped, schemaURL: scopeSchema)
+            ))
         }
+        return groups
     }
 
     static func inlineAttributes(_ reader: inout ByteReader, dictionary: StringDictionary) throws(FormatError) -> [Attribute] {

@@ -22,7 +22,7 @@ extension NativeTraceStore {
             guard let location = block.locate(id) else { continue }
             if let pages {
                 // A search reads whole pages once and takes each trace from them.
-                guard let page = try pages.page(block, location.page, self) else { continue }
+                guard let page = try pages.page(block, location.page, containing: id, self) else { continue }
                 let spans = page.tables.spans
                 let rows = spans.indices.filter { spans[$0].traceID == id }
                 if !rows.isEmpty { parts.append(page.selecting(spansAt: rows)) }
@@ -54,7 +54,12 @@ extension NativeTraceStore {
     /// read goes on without it). An I/O error throws `.unavailable`: a read never passes
     /// off a partial answer as complete because a disk failed.
     func readPage(_ block: Block, _ index: Int, wanted: ((TraceID) -> Bool)? = nil) throws(StorageError) -> SpanBatch? {
-        switch Result(catching: { () throws(StorageError) -> SpanBatch in try block.page(index, wanted: wanted) }) {
+        try readPage(block, index) { raw throws(FormatError) in try PageCodec.decode(raw, wanted: wanted) }
+    }
+
+    /// ``readPage(_:_:wanted:)`` with another page decoder.
+    func readPage<Decoded>(_ block: Block, _ index: Int, _ decode: ([UInt8]) throws(FormatError) -> Decoded) throws(StorageError) -> Decoded? {
+        switch Result(catching: { () throws(StorageError) -> Decoded in try block.page(index, decode) }) {
         case .success(let page): return page
         case .failure(let error):
             guard error.code == .corrupt else { throw error }
@@ -75,10 +80,13 @@ extension NativeTraceStore {
     /// everything stored. Sources (the heads, each block's pages) are visited newest
     /// first, pages that cannot match are skipped by their meta (time range, services,
     /// names, longest duration), and the visit stops as soon as the `limit` best traces
-    /// found so far all started after everything left could have.
+    /// found so far all started after everything left could have. In a page, only the
+    /// traces with a span passing the query's span conditions are built
+    /// (``matchingTraces(_:_:in:page:)``).
     public func search(_ query: TraceQuery) async throws(StorageError) -> [TraceSummary] {
         try InMemoryTraceStore.validate(query)
         let sources = self.sources()
+        let conditions = SpanConditions(query)
         var candidates: [TraceID: UInt64] = [:]
         let pageCache = PageCache()
         // The start a trace must beat to enter the results, once there are `limit`.
@@ -125,20 +133,41 @@ extension NativeTraceStore {
                 for index in pages {
                     if let threshold, block.pageLatestTraceStart[index] < threshold { break }
                     try Self.checkCancellation("search")
-                    guard let page = try pageCache.page(block, index, self) else { break }
-                    let scratch = InMemoryTraceStore(maxSpans: .max)
-                    scratch.insert(page)
-                    try consider(try scratch.matchingTraces(query))
+                    guard let matched = try matchingTraces(query, conditions, in: block, page: index, from: threshold, keepingIn: pageCache) else { break }
+                    try consider(matched)
                 }
             }
         }
         let chosen = candidates.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(query.limit)
+        pageCache.choose(Set(chosen.map(\.key)))
         var summaries: [TraceSummary] = []
         for (id, _) in chosen {
             guard let batch = try collectTrace(id, sources, pages: pageCache) else { continue }
             summaries.append(InMemoryTraceStore.summary(of: id, batch: batch))
         }
         return summaries
+    }
+
+    /// The traces of page `index` of `block` that match `query` (whose span conditions
+    /// are `conditions`); nil when the block turned out corrupt. Traces the skim decides
+    /// are not built; the others are decoded and matched exactly by an in-memory store.
+    /// Matching traces that were decoded and whose first span in the page starts at or
+    /// after `bound` (nil: any), so that they may rank, go to `pages` for the summaries.
+    func matchingTraces(
+        _ query: TraceQuery, _ conditions: SpanConditions, in block: Block, page index: Int,
+        from bound: UInt64?, keepingIn pages: PageCache
+    ) throws(StorageError) -> Set<TraceID>? {
+        let meta = block.meta.pages[index]
+        let pageConditions = conditions.forPage(minStart: meta.minStart, maxStart: meta.maxStart)
+        guard let sifted = try readPage(block, index, { raw throws(FormatError) in try PageCodec.sift(raw, pageConditions, decodingMatchesFrom: bound) }) else { return nil }
+        var matched = Set(sifted.matching)
+        if sifted.hasUndecided {
+            let scratch = InMemoryTraceStore(maxSpans: .max)
+            scratch.insert(sifted.decoded)
+            matched.formUnion(try scratch.matchingTraces(query))
+        }
+        pages.hold(sifted.decoded, of: block, page: index, matching: matched, from: bound)
+        return matched
     }
 
     /// The earliest start of a trace across every source.
@@ -282,22 +311,49 @@ extension NativeTraceStore {
     }
 }
 
-/// Pages decoded during one query, so each is decoded once however many of its traces
-/// the query needs.
-/// At most ``capacity`` pages are kept (the oldest dropped first), so a query that reads
-/// many pages does not hold them all.
+/// Pages read during one search, so that each is read once however many of the
+/// traces it returns are in it: first the matching traces the search decoded anyway
+/// (``hold(_:of:page:matching:from:)``), then, for the others, pages decoded with only
+/// the chosen traces (``choose(_:)``). It holds only the spans of traces that could
+/// rank when they were found, never whole pages.
 final class PageCache {
-    static let capacity = 32
-    private var pages: [PageKey: SpanBatch] = [:]
-    private var order: [PageKey] = []
+    private struct Held {
+        var batch: SpanBatch
+        /// The traces whose spans in the page `batch` holds; nil: every chosen one.
+        var traces: Set<TraceID>?
+    }
 
-    func page(_ block: Block, _ index: Int, _ store: NativeTraceStore) throws(StorageError) -> SpanBatch? {
+    private var pages: [PageKey: Held] = [:]
+    private var chosen: Set<TraceID> = []
+
+    /// Keeps the traces of `decoded` (page `index` of `block`) that are in `matching`
+    /// and start in it at or after `bound` (nil: any).
+    func hold(_ decoded: SpanBatch, of block: Block, page index: Int, matching: Set<TraceID>, from bound: UInt64?) {
+        if decoded.isEmpty || matching.isEmpty { return }
+        let spans = decoded.tables.spans
+        var firstStart: [TraceID: UInt64] = [:]
+        for span in spans where matching.contains(span.traceID) {
+            firstStart[span.traceID] = min(firstStart[span.traceID] ?? .max, span.startTimeUnixNano)
+        }
+        let traces = Set(firstStart.filter { trace in bound.map { trace.value >= $0 } ?? true }.keys)
+        if traces.isEmpty { return }
+        let rows = spans.indices.filter { traces.contains(spans[$0].traceID) }
+        let batch = rows.count == spans.count ? decoded : decoded.selecting(spansAt: rows)
+        pages[PageKey(block: ObjectIdentifier(block), page: index)] = Held(batch: batch, traces: traces)
+    }
+
+    /// The traces the search returns: the pages it reads from now on keep only them.
+    func choose(_ traces: Set<TraceID>) {
+        chosen = traces
+    }
+
+    /// Page `index` of `block`, holding at least trace `id` (which must be chosen).
+    func page(_ block: Block, _ index: Int, containing id: TraceID, _ store: NativeTraceStore) throws(StorageError) -> SpanBatch? {
         let key = PageKey(block: ObjectIdentifier(block), page: index)
-        if let page = pages[key] { return page }
-        guard let page = try store.readPage(block, index) else { return nil }
-        if order.count >= Self.capacity { pages[order.removeFirst()] = nil }
-        pages[key] = page
-        order.append(key)
+        if let held = pages[key], held.traces?.contains(id) ?? true { return held.batch }
+        let chosen = self.chosen
+        guard let page = try store.readPage(block, index, wanted: { chosen.contains($0) }) else { return nil }
+        pages[key] = Held(batch: page, traces: nil)
         return page
     }
 }

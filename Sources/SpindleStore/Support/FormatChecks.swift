@@ -1,4 +1,5 @@
 public import SpindleStorage
+import SpindleModel
 
 /// The engine's decoders, reachable from outside the module so the fuzz targets
 /// (`Fuzz/`) can hand them arbitrary bytes exactly as the store would read them.
@@ -31,7 +32,42 @@ public enum StoreFormatChecks {
             spans += page.spanCount
             _ = try block.filter(ofPage: index)
             for row in page.tables.spans { _ = block.locate(row.traceID) }
+            try checkPrefilter(block, page: index, decoded: page)
         }
         return spans
+    }
+
+    /// Search's page prefilter must agree with matching on the fully decoded page: for
+    /// queries built from the page's own spans (so that some match), the traces it says
+    /// match are exactly those the decoded page matches. Traps on disagreement, which
+    /// the fuzzer reports.
+    static func checkPrefilter(_ block: Block, page index: Int, decoded: SpanBatch) throws(StorageError) {
+        let tables = decoded.tables
+        guard let first = tables.spans.first else { return }
+        let last = tables.spans[tables.spans.count - 1]
+        let firstService = decoded.resource(ofSpanAt: 0).serviceName
+        let queries = [
+            TraceQuery(limit: .max),
+            TraceQuery(service: firstService, operation: tables.string(first.name), limit: .max),
+            TraceQuery(operation: tables.string(last.name), kind: last.kind, status: last.statusCode, limit: .max),
+            TraceQuery(
+                timeRange: TimeRange(start: first.startTimeUnixNano, end: first.startTimeUnixNano &+ 1_000_000),
+                minDuration: last.endTimeUnixNano >= last.startTimeUnixNano ? last.endTimeUnixNano - last.startTimeUnixNano : 0,
+                limit: .max
+            ),
+        ]
+        let scratch = InMemoryTraceStore(maxSpans: .max)
+        scratch.insert(decoded)
+        for query in queries {
+            let sifted = try block.page(index) { raw throws(FormatError) in try PageCodec.sift(raw, SpanConditions(query)) }
+            // Traces left undecided are matched exactly by the caller; the prefilter's
+            // own verdicts must be right.
+            guard !sifted.hasUndecided else { continue }
+            let expected: Set<TraceID>
+            expected = try scratch.matchingTraces(query)
+            guard Set(sifted.matching) == expected else {
+                fatalError("prefilter of page \(index) disagrees with the decoded page for \(query): \(Set(sifted.matching).symmetricDifference(expected).count) traces differ")
+            }
+        }
     }
 }
