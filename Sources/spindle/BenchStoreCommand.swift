@@ -61,6 +61,7 @@ struct StoreBench: AsyncParsableCommand {
         var workload = Workload(Workload.Configuration(seed: 2026))
         var samples: [(id: TraceID, start: UInt64)] = []
         var latestStart: UInt64 = 0
+        var earliestStart = UInt64.max
         var operations: [(service: String, name: String, duration: UInt64)] = []
         let services = workload.resources.compactMap(\.serviceName)
         let clock = ContinuousClock()
@@ -87,6 +88,7 @@ struct StoreBench: AsyncParsableCommand {
                     }
                 }
                 latestStart = max(latestStart, trace.spans.map(\.startTimeUnixNano).max() ?? 0)
+                earliestStart = min(earliestStart, trace.spans.map(\.startTimeUnixNano).min() ?? .max)
                 traces.append(trace)
             }
             let batch = SpanBatch(workload.resourceSpans(of: traces))
@@ -145,7 +147,8 @@ struct StoreBench: AsyncParsableCommand {
 
         // TraceQL, through the engine the APIs use: p50/p99 and spans inspected per second.
         let engine = TraceQLEngine(reader: store, limits: QueryLimits(maxTracesInspected: 10_000_000, timeout: .seconds(3_600)))
-        let everything = TimeRange(start: 0, end: latestStart + 1)
+        let step: UInt64 = 10_000_000_000
+        let everything = TimeRange(start: earliestStart - earliestStart % step, end: latestStart + 1)
         print("")
         print("TraceQL over \(stored) spans, \(traceQLQueries) each:")
         try await measureTraceQL("service && duration > 100ms", engine: engine) { index in
@@ -162,7 +165,7 @@ struct StoreBench: AsyncParsableCommand {
         for _ in 0..<max(1, traceQLQueries / 4) {
             let query = try TraceQLQuery.parse("{ } | rate() by (resource.service.name)")
             let elapsed = try await clock.measure {
-                seriesCount = try await engine.metrics(query, timeRange: everything, step: 10_000_000_000).count
+                seriesCount = try await engine.metrics(query, timeRange: everything, step: step).count
             }
             metricSamples.append(Self.seconds(elapsed) * 1_000)
         }
