@@ -160,6 +160,12 @@ struct StoreBench: AsyncParsableCommand {
         try await measureTraceQL("structural: service >> error", engine: engine) { index in
             #"{ resource.service.name = "\#(services[index % services.count])" } >> { status = error }"#
         }
+        // What every metrics query pays first: reading all spans in the range.
+        var scanned = 0
+        let scanTime = try await clock.measure {
+            for try await batch in store.scan(timeRange: everything) { scanned += batch.spanCount }
+        }
+        Self.report("scan every span (what metrics read)", [Self.seconds(scanTime) * 1_000], extra: "\(scanned) spans; \(Self.rate(scanned, scanTime)) spans/s")
         var metricSamples: [Double] = []
         var seriesCount = 0
         for _ in 0..<max(1, traceQLQueries / 4) {
