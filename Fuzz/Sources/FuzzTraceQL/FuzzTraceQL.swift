@@ -15,8 +15,10 @@ public func fuzzTest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         query = try TraceQLQuery.parse(text)
     } catch {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard error.line >= 1, error.line <= max(lines.count, 1), error.column >= 1 else {
+        // Lines are counted by "\n" scalars, as the lexer counts them ("\r\n" is one
+        // Character, so splitting the String would undercount).
+        let lines = text.unicodeScalars.reduce(1) { $0 + ($1 == "\n" ? 1 : 0) }
+        guard error.line >= 1, error.line <= lines, error.column >= 1 else {
             finding("error position line \(error.line), column \(error.column) outside the text: \(error)")
         }
         return 0
