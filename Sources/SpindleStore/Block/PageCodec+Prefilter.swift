@@ -106,7 +106,7 @@ extension PageCodec {
             decoder.rewind(to: mark)
             try decoder.decodeTrace(traceID, count: count)
         }
-        return SiftedPage(matching: matching, decoded: decoder.batch(), hasUndecided: hasUndecided)
+        return SiftedPage(matching: matching, decoded: try decoder.batch(), hasUndecided: hasUndecided)
     }
 }
 

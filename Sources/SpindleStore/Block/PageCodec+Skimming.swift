@@ -215,7 +215,7 @@ extension PageCodec.Decoder {
     }
 
     /// Reads the `count` rows of the trace whose header was just read, checking them as
-    /// ``decodeTrace(_:count:)`` does, without building their strings, attributes,
+    /// ``decodeTrace(_:count:)`` does, without copying their strings, attributes,
     /// events or links (the hot path of a search over pages whose traces mostly cannot
     /// match); `visit` sees each row's head.
     mutating func skimTrace(count: Int, _ visit: (RowHead) -> Void) throws(FormatError) {
@@ -268,16 +268,19 @@ extension PageCodec {
         return nil
     }
 
-    /// Reads the group table as ``groupTable(_:dictionary:)`` does, building nothing.
-    /// Returns, per group, the string index of its resource's `service.name` when that
-    /// is a string: the first attribute with that key decides, as the in-memory
-    /// matcher's lookup does.
-    static func skimGroupTable(_ reader: ByteReader, _ strings: PageStrings) throws(FormatError) -> [UInt32?] {
+    /// Reads the group table, checking everything that decoding a group checks
+    /// (``PageTableBuilder``), building nothing. Returns, per group, where it starts in
+    /// the page (to decode it from there when one of its spans is decoded) and the string
+    /// index of its resource's `service.name` when that is a string: the first attribute
+    /// with that key decides, as the in-memory matcher's lookup does.
+    static func skimGroupTable(_ reader: ByteReader, _ strings: PageStrings) throws(FormatError) -> (services: [UInt32?], offsets: [Int]) {
         var reader = reader
         var serviceKey = PageStringMatcher("service.name", strings: strings)
         let count = try reader.count(atMost: reader.remaining, "the group count")
         var services: [UInt32?] = []
+        var offsets: [Int] = []
         for _ in 0..<count {
+            offsets.append(reader.offset)
             var service: UInt32?
             var keyFound = false
             let attributeCount = try reader.count(atMost: reader.remaining, "an attribute count")
@@ -300,6 +303,6 @@ extension PageCodec {
             _ = try reader.u32Varint("dropped scope attributes")
             _ = try stringIndex(&reader, strings.count)
         }
-        return services
+        return (services, offsets)
     }
 }

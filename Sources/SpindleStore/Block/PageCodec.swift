@@ -288,28 +288,21 @@ enum PageCodec {
     }
 
     /// Reads a page's streams in step, one trace at a time: each trace is either decoded
-    /// into span values or skimmed (``skimTrace(count:_:)``), and skimming checks exactly what
-    /// decoding does, so whether a page throws does not depend on which traces are built.
+    /// into the page's ``SpanTables`` (``PageTableBuilder``) or skimmed
+    /// (``skimTrace(count:_:)``), and skimming checks exactly what decoding does, so
+    /// whether a page throws does not depend on which traces are built.
     struct Decoder {
         var readers: [ByteReader]
-        /// The page's string table as byte ranges; Strings are built only once a trace
-        /// is decoded (``materialize()``).
+        /// The page's string table as byte ranges; a string's bytes are copied into the
+        /// tables once a decoded row uses it.
         let strings: PageStrings
         /// Per group of the page's group table (checked when the decoder is made), the
         /// string index of its resource's `service.name` when that is a string.
         let serviceOfGroup: [UInt32?]
         /// The start of the last trace read: the next trace's start is relative to it.
         var previousTraceStart: UInt64 = 0
-        private var values: Values?
-        /// Decoded spans gathered per group and handed over as OTLP groups at the end:
-        /// cheaper than a builder comparing each span's resource and scope with the last.
-        private var spansOfGroup: [[SpanRecord]] = []
-
-        /// The string table and group table as values, built for the first decoded trace.
-        struct Values {
-            let dictionary: StringDictionary
-            let groups: [SpanGroup]
-        }
+        /// The tables decoded traces go to.
+        private var output: PageTableBuilder
 
         /// Where every stream is, to come back to (``mark(_:)``, ``rewind(to:)``).
         struct Mark {
@@ -333,7 +326,10 @@ enum PageCodec {
             }
             let stringStream = readers[Stream.strings.rawValue]
             strings = try PageStrings(decoding: Array(page[stringStream.offset..<stringStream.end]))
-            serviceOfGroup = try PageCodec.skimGroupTable(readers[Stream.groupTable.rawValue], strings)
+            let groupTable = readers[Stream.groupTable.rawValue]
+            let groups = try PageCodec.skimGroupTable(groupTable, strings)
+            serviceOfGroup = groups.services
+            output = PageTableBuilder(strings: strings, groupTable: groupTable, groupOffsets: groups.offsets)
             self.readers = readers
         }
 
@@ -351,17 +347,12 @@ enum PageCodec {
                     try skimTrace(count: count) { _ in }
                 }
             }
-            return batch()
+            return try batch()
         }
 
-        /// The spans decoded so far, one OTLP group per page group.
-        func batch() -> SpanBatch {
-            guard let values else { return SpanBatch([]) }
-            var resourceSpans: [ResourceSpans] = []
-            for (group, spans) in zip(values.groups, spansOfGroup) where !spans.isEmpty {
-                resourceSpans.append(ResourceSpans(resource: group.resource, scopeSpans: [ScopeSpans(scope: group.scope, spans: spans)]))
-            }
-            return SpanBatch(resourceSpans)
+        /// The spans decoded so far, one resource and scope per page group. Call once.
+        mutating func batch() throws(FormatError) -> SpanBatch {
+            try output.finish()
         }
 
         /// The next trace's ID and span count.
@@ -385,121 +376,17 @@ enum PageCodec {
             previousTraceStart = mark.previousTraceStart
         }
 
-        /// Builds the string table's Strings and the group table's values, once.
-        mutating func materialize() throws(FormatError) -> Values {
-            if let values { return values }
-            let dictionary = try StringDictionary(decoding: strings.bytes, indexed: false)
-            let groups = try PageCodec.groupTable(readers[Stream.groupTable.rawValue], dictionary: dictionary)
-            let built = Values(dictionary: dictionary, groups: groups)
-            values = built
-            spansOfGroup = [[SpanRecord]](repeating: [], count: groups.count)
-            return built
-        }
-
         /// Decodes the `count` rows of the trace whose header was just read.
         mutating func decodeTrace(_ traceID: TraceID, count: Int) throws(FormatError) {
-            let dictionary = try materialize().dictionary
             var streams = rowStreams()
-            // Rows of the trace, held until its end so that a parent row later in the
-            // trace (a child that started before its parent) can be resolved.
-            var rows: [(record: SpanRecord, parentRow: Int?, group: Int)] = []
-            rows.reserveCapacity(count)
-            var traceStart: UInt64 = 0
-            for row in 0..<count {
-                let head = try streams.head(row, of: count, traceStart: &traceStart, previousTraceStart: &previousTraceStart)
-                let name = try dictionary.string(head.name, at: streams.names)
-                let statusMessage = try dictionary.string(head.statusMessage, at: streams.status)
-                let traceState = try Self.string(&streams.misc, dictionary)
-                let flags = try streams.misc.u32Varint("span flags")
-                let droppedAttributes = try streams.misc.u32Varint("dropped attributes")
-                let droppedEvents = try streams.misc.u32Varint("dropped events")
-                let droppedLinks = try streams.misc.u32Varint("dropped links")
-                let attributes = try Self.attributes(&streams, dictionary)
-                let eventCount = try streams.events.count(atMost: streams.events.remaining, "an event count")
-                var events: [SpanEvent] = []
-                events.reserveCapacity(eventCount)
-                for _ in 0..<eventCount {
-                    let time = head.start &+ UInt64(bitPattern: try streams.events.zigzag())
-                    let eventName = try Self.string(&streams.events, dictionary)
-                    let dropped = try streams.events.u32Varint("dropped event attributes")
-                    events.append(SpanEvent(timeUnixNano: time, name: eventName, attributes: try Self.attributes(&streams, dictionary), droppedAttributesCount: dropped))
-                }
-                let linkCount = try streams.links.count(atMost: streams.links.remaining, "a link count")
-                var links: [SpanLink] = []
-                for _ in 0..<linkCount {
-                    let linkTrace = try streams.links.traceID()
-                    let linkSpan = try streams.links.spanID()
-                    let linkState = try Self.string(&streams.links, dictionary)
-                    let linkFlags = try streams.links.u32Varint("link flags")
-                    let dropped = try streams.links.u32Varint("dropped link attributes")
-                    links.append(SpanLink(traceID: linkTrace, spanID: linkSpan, traceState: linkState, attributes: try Self.attributes(&streams, dictionary), droppedAttributesCount: dropped, flags: linkFlags))
-                }
-                let record = SpanRecord(
-                    traceID: traceID, spanID: head.spanID, parentSpanID: head.parentID, traceState: traceState, flags: flags,
-                    name: name, kind: SpanKind(rawValue: head.kind), startTimeUnixNano: head.start, endTimeUnixNano: head.end,
-                    attributes: attributes, droppedAttributesCount: droppedAttributes,
-                    events: events, droppedEventsCount: droppedEvents,
-                    links: links, droppedLinksCount: droppedLinks,
-                    status: SpanStatus(code: StatusCode(rawValue: head.status), message: statusMessage)
-                )
-                rows.append((record, head.parentRow, head.group))
-            }
+            try output.decodeTrace(traceID, count: count, &streams, previousTraceStart: &previousTraceStart)
             streams.store(into: &readers)
-            for var row in rows {
-                if let parentRow = row.parentRow { row.record.parentSpanID = rows[parentRow].record.spanID }
-                spansOfGroup[row.group].append(row.record)
-            }
-        }
-
-        private static func string(_ reader: inout ByteReader, _ dictionary: StringDictionary) throws(FormatError) -> String {
-            let id = try reader.u32Varint("a string index")
-            return try dictionary.string(id, at: reader)
-        }
-
-        private static func attributes(_ streams: inout RowStreams, _ dictionary: StringDictionary) throws(FormatError) -> [Attribute] {
-            let count = try streams.attributeCounts.count(atMost: streams.attributeKeys.remaining, "an attribute count")
-            var attributes: [Attribute] = []
-            attributes.reserveCapacity(count)
-            for _ in 0..<count {
-                let key = try string(&streams.attributeKeys, dictionary)
-                attributes.append(Attribute(key, try PageCodec.value(&streams.attributeValues, dictionary: dictionary, depth: 0)))
-            }
-            return attributes
         }
     }
 
-    /// The group table as values.
-    static func groupTable(_ reader: ByteReader, dictionary: StringDictionary) throws(FormatError) -> [SpanGroup] {
-        var reader = reader
-        let count = try reader.count(atMost: reader.remaining, "the group count")
-        var groups: [SpanGroup] = []
-        for _ in 0..<count {
-            let resourceAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
-            let resourceDropped = try reader.u32Varint("dropped resource attributes")
-            let resourceSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-            let scopeName = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-            let scopeVersion = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-            let scopeAttributes = try PageCodec.inlineAttributes(&reader, dictionary: dictionary)
-            let scopeDropped = try reader.u32Varint("dropped scope attributes")
-            let scopeSchema = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-            groups.append(SpanGroup(
-                resource: Resource(attributes: resourceAttributes, droppedAttributesCount: resourceDropped, schemaURL: resourceSchema),
-                scope: InstrumentationScope(name: scopeName, version: scopeVersion, attributes: scopeAttributes, droppedAttributesCount: scopeDropped, schemaURL: scopeSchema)
-            ))
-        }
-        return groups
-    }
-
-    static func inlineAttributes(_ reader: inout ByteReader, dictionary: StringDictionary) throws(FormatError) -> [Attribute] {
-        let count = try reader.count(atMost: reader.remaining, "an attribute count")
-        var attributes: [Attribute] = []
-        for _ in 0..<count {
-            let key = try dictionary.string(try reader.u32Varint("a string index"), at: reader)
-            attributes.append(Attribute(key, try value(&reader, dictionary: dictionary, depth: 0)))
-        }
-        return attributes
-    }
-
+    /// Reads a tagged value as a plain value: the reference reading that
+    /// ``PageTableBuilder/value(_:depth:)`` and ``skipValue(_:stringCount:depth:)`` keep
+    /// to (same checks, same order, same errors).
     static func value(_ reader: inout ByteReader, dictionary: StringDictionary, depth: Int) throws(FormatError) -> AttributeValue {
         guard depth < maxDepth else { throw reader.error("attribute values nested deeper than \(maxDepth)") }
         let tagOffset = reader.offset
