@@ -78,3 +78,9 @@ extension Intrinsic.Meaning {
     var isEventLevel: Bool { self == .eventName || self == .eventTimeSinceStart }
     var isLinkLevel: Bool { self == .linkTraceID || self == .linkSpanID }
 }
+
+extension TraceQLQuery {
+    /// Every intrinsic a query may name, sorted: what tag-name APIs list as the
+    /// `intrinsic` scope.
+    public static let intrinsicNames: [String] = Intrinsic.allCases.map(\.rawValue).sorted()
+}

@@ -1,3 +1,4 @@
+import SpindleQuery
 import SpindleStorage
 
 /// Tempo's tag vocabulary: the intrinsics its tag APIs list, the legacy logfmt tag
@@ -5,12 +6,7 @@ import SpindleStorage
 /// tag-values API.
 enum TempoTags {
     /// The intrinsic fields Spindle's TraceQL answers, as `/api/v2/search/tags` lists them.
-    static let intrinsics = [
-        "duration", "event:name", "kind", "name", "rootName", "rootServiceName",
-        "span:duration", "span:id", "span:kind", "span:name", "span:parentID", "span:status",
-        "span:statusMessage", "status", "statusMessage", "trace:duration", "trace:id",
-        "trace:rootName", "trace:rootService", "traceDuration",
-    ]
+    static let intrinsics = TraceQLQuery.intrinsicNames
 
     /// The largest logfmt `tags` parameter accepted.
     static let maxTagsLength = 16 << 10
@@ -143,9 +139,11 @@ enum TempoTags {
         case "status", "span:status": return .keywords(["error", "ok", "unset"])
         case "kind", "span:kind": return .keywords(["client", "consumer", "internal", "producer", "server", "unspecified"])
         case "name", "span:name", "rootName", "trace:rootName": return .spanNames
+        case "instrumentation:name", "instrumentation:version": return .notEnumerable
         case "rootServiceName", "trace:rootService", "resource.service.name": return .serviceNames
         case "duration", "span:duration", "traceDuration", "trace:duration", "statusMessage", "span:statusMessage",
-             "span:id", "span:parentID", "trace:id", "event:name", "event:timeSinceStart":
+             "span:id", "span:parentID", "trace:id", "event:name", "event:timeSinceStart", "childCount", "span:childCount",
+             "link:traceID", "link:spanID":
             return .notEnumerable
         default: break
         }
