@@ -43,4 +43,20 @@ import Testing
             Attribute("http.method", "GET"), Attribute("region", "eu"), Attribute("region", "eu"), Attribute("name", "GET"),
         ])
     }
+
+    @Test func nanValues_groupTogether() async throws {
+        let spans = (1...3).map { T.Span(id: UInt64($0), name: "op", startMillis: UInt64($0), attributes: [Attribute("ratio", .double(.nan))]) }
+            + [T.Span(id: 4, name: "op", startMillis: 4, attributes: [Attribute("ratio", .double(0.5))])]
+        let sets = try TraceQLQuery.parse("{ } | by(span.ratio)").spanSets(in: T.batch(spans), spansPerSpanSet: 10)
+        #expect(sets.map(\.matched) == [3, 1])
+
+        let store = InMemoryTraceStore(maxSpans: 1000)
+        try await store.write(T.batch(spans))
+        let series = try await TraceQLEngine(reader: store).metrics(
+            try TraceQLQuery.parse("{ } | count_over_time() by (span.ratio)"),
+            timeRange: TimeRange(start: T.base, end: T.base + 1_000_000_000), step: 1_000_000_000
+        )
+        #expect(series.count == 2)
+        #expect(series.map { $0.samples.map(\.value) }.sorted { $0[0] < $1[0] } == [[1], [3]])
+    }
 }

@@ -101,15 +101,15 @@ struct Evaluator {
     static func byLabel(_ field: FieldExpression) -> String { "by(\(field))" }
 
     private func group(_ set: SpanSet, by fields: [FieldExpression]) -> [SpanSet] {
-        var order: [[AttributeValue]] = []
-        var groups: [[AttributeValue]: [Int]] = [:]
+        var order: [GroupKey] = []
+        var groups: [GroupKey: [Int]] = [:]
         for span in view.byStart(set.spans) {
-            let key = fields.map { value($0, span: span, .none)?.attributeValue ?? .empty }
+            let key = GroupKey(values: fields.map { value($0, span: span, .none)?.attributeValue ?? .empty })
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(span)
         }
         return order.map { key in
-            let labels = zip(fields, key).map { Attribute(Self.byLabel($0), $1) }
+            let labels = zip(fields, key.values).map { Attribute(Self.byLabel($0), $1) }
             return SpanSet(spans: (groups[key] ?? []).sorted(), labels: set.labels + labels)
         }
     }

@@ -26,7 +26,7 @@ struct MetricsAccumulator {
     let maxSeries: Int
 
     /// Per series (keyed by `by()` values), per step.
-    private var series: [[AttributeValue]: Cells] = [:]
+    private var series: [GroupKey: Cells] = [:]
 
     private enum Cells {
         case counts([Double])
@@ -63,7 +63,7 @@ struct MetricsAccumulator {
             guard let value = evaluator.value(field, span: index, .none), let upper = Self.bucket(value) else { return }
             bucket = upper
         }
-        let key = by.map { evaluator.value($0, span: index, .none)?.attributeValue ?? .empty }
+        let key = GroupKey(values: by.map { evaluator.value($0, span: index, .none)?.attributeValue ?? .empty })
         if series[key] == nil {
             guard series.count < maxSeries else {
                 throw .tooExpensive("the query makes more than \(maxSeries) series (QueryLimits.maxSeries); group by fewer or coarser fields")
@@ -151,7 +151,7 @@ struct MetricsAccumulator {
     func result() -> [MetricSeries] {
         var output: [MetricSeries] = []
         for (key, cells) in series {
-            let labels = zip(by, key).map { Attribute($0.description, $1) }
+            let labels = zip(by, key.values).map { Attribute($0.description, $1) }
             switch cells {
             case .counts(let counts):
                 let divisor: Double

@@ -239,3 +239,24 @@ extension Value {
         }
     }
 }
+
+/// The values of `by()` fields that put a span in a group or a series. Equal when each
+/// value is identical, so that every NaN falls in one group (with `==`, NaN differs
+/// from itself and each NaN-valued span would make a group or series of its own).
+struct GroupKey: Hashable {
+    let values: [AttributeValue]
+
+    static func == (lhs: GroupKey, rhs: GroupKey) -> Bool {
+        lhs.values.count == rhs.values.count && zip(lhs.values, rhs.values).allSatisfy { $0.isIdentical(to: $1) }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for value in values {
+            if case .double(let double) = value, double.isNaN {
+                hasher.combine(0x7FF8_0000_0000_0000 as UInt64)
+            } else {
+                hasher.combine(value)
+            }
+        }
+    }
+}
