@@ -118,35 +118,21 @@ enum SpindleAPI {
         let range = try optionalTimeRange(parameters)
         let names: [String]
         do { names = try await reader.services(timeRange: range) } catch { throw TempoAPI.storageFailure(error) }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("services")
-        writer.beginArray()
-        for name in names { writer.string(name) }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(SpindleJSON.names("services", names))
     }
 
     private static func operations(service: String, _ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
         let range = try optionalTimeRange(parameters)
         let operations: [SpindleStorage.Operation]
         do { operations = try await reader.operations(service: service, timeRange: range) } catch { throw TempoAPI.storageFailure(error) }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("operations")
-        writer.beginArray()
-        for operation in operations {
-            writer.beginObject()
-            writer.key("name")
-            writer.string(operation.name)
-            writer.key("kind")
-            writer.string(operation.kind.name)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(JSONWriter.object { writer in
+            writer.member("operations", array: operations) { writer, operation in
+                writer.object { writer in
+                    writer.member("name", operation.name)
+                    writer.member("kind", operation.kind.name)
+                }
+            }
+        })
     }
 
     private static func attributeNames(_ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
@@ -154,16 +140,10 @@ enum SpindleAPI {
         let scope = try attributeScope(parameters)
         let names: [String]
         do { names = try await reader.attributeNames(scope: scope, timeRange: range) } catch { throw TempoAPI.storageFailure(error) }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("scope")
-        writer.string(scope.rawValue)
-        writer.key("names")
-        writer.beginArray()
-        for name in names { writer.string(name) }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(JSONWriter.object { writer in
+            writer.member("scope", scope.rawValue)
+            writer.member("names", strings: names)
+        })
     }
 
     private static func attributeValues(key: String, _ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
@@ -176,16 +156,10 @@ enum SpindleAPI {
         } catch {
             throw TempoAPI.storageFailure(error)
         }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("key")
-        writer.string(key)
-        writer.key("values")
-        writer.beginArray()
-        for value in values { writer.string(value) }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(JSONWriter.object { writer in
+            writer.member("key", key)
+            writer.member("values", strings: values)
+        })
     }
 
     /// Trace summaries matching structured filters (Jaeger's search semantics: one span

@@ -7,356 +7,214 @@ import SpindleWire
 /// strings; durations are nanoseconds as numbers.
 enum SpindleJSON {
     static func error(_ error: APIError) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("status")
-        writer.int(Int64(error.status.code))
-        writer.key("message")
-        writer.string(error.message)
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
+        JSONWriter.object { writer in
+            writer.key("error")
+            writer.object { writer in
+                writer.member("status", Int(error.status.code))
+                writer.member("message", error.message)
+            }
+        }
     }
 
     /// A TraceQL syntax error with its position, so the UI can point at it.
     static func queryError(_ error: TraceQLError) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("error")
-        writer.beginObject()
-        writer.key("status")
-        writer.int(400)
-        writer.key("message")
-        writer.string("parameter q: invalid TraceQL query: \(error)")
-        writer.key("line")
-        writer.int(Int64(error.line))
-        writer.key("column")
-        writer.int(Int64(error.column))
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
+        JSONWriter.object { writer in
+            writer.key("error")
+            writer.object { writer in
+                writer.member("status", 400)
+                writer.member("message", "parameter q: invalid TraceQL query: \(error)")
+                writer.member("line", error.line)
+                writer.member("column", error.column)
+            }
+        }
     }
 
     static func summaries(_ summaries: [TraceSummary]) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("traces")
-        writer.beginArray()
-        for summary in summaries {
-            writer.beginObject()
-            summaryFields(summary, into: &writer)
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("traces", array: summaries) { writer, summary in
+                writer.object { summaryFields(summary, into: &$0) }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     private static func summaryFields(_ summary: TraceSummary, into writer: inout JSONWriter) {
-        writer.key("traceID")
-        writer.string(summary.traceID.hexString)
-        writer.key("rootService")
-        writer.string(summary.rootService)
-        writer.key("rootOperation")
-        writer.string(summary.rootOperation)
-        writer.key("startTimeUnixNano")
-        writer.string(String(summary.startTimeUnixNano))
-        writer.key("durationNanos")
-        writer.uint(summary.durationNanos)
-        writer.key("spanCount")
-        writer.int(Int64(summary.spanCount))
-        writer.key("errorCount")
-        writer.int(Int64(summary.errorCount))
-        writer.key("services")
-        writer.beginArray()
-        for service in summary.services { writer.string(service) }
-        writer.endArray()
+        writer.member("traceID", summary.traceID.hexString)
+        writer.member("rootService", summary.rootService)
+        writer.member("rootOperation", summary.rootOperation)
+        writer.member("startTimeUnixNano", String(summary.startTimeUnixNano))
+        writer.member("durationNanos", summary.durationNanos)
+        writer.member("spanCount", summary.spanCount)
+        writer.member("errorCount", summary.errorCount)
+        writer.member("services", strings: summary.services)
     }
 
     static func traceQLResult(_ result: TraceQLSearchResult) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("traces")
-        writer.beginArray()
-        for match in result.traces {
-            writer.beginObject()
-            summaryFields(match.summary, into: &writer)
-            writer.key("spanSets")
-            writer.beginArray()
-            for set in match.spanSets {
-                writer.beginObject()
-                writer.key("matched")
-                writer.int(Int64(set.matched))
-                writer.key("attributes")
-                OTLPJSON.writeAttributes(set.attributes, into: &writer)
-                writer.key("spans")
-                writer.beginArray()
-                for span in set.spans {
-                    writer.beginObject()
-                    writer.key("spanID")
-                    writer.string(span.spanID.hexString)
-                    writer.key("service")
-                    writer.string(span.service)
-                    writer.key("name")
-                    writer.string(span.name)
-                    writer.key("startTimeUnixNano")
-                    writer.string(String(span.startTimeUnixNano))
-                    writer.key("durationNanos")
-                    writer.uint(span.durationNanos)
-                    writer.key("attributes")
-                    OTLPJSON.writeAttributes(span.attributes, into: &writer)
-                    writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("traces", array: result.traces) { writer, match in
+                writer.object { writer in
+                    summaryFields(match.summary, into: &writer)
+                    writer.member("spanSets", array: match.spanSets) { writer, set in
+                        writer.object { writer in
+                            writer.member("matched", set.matched)
+                            writer.key("attributes")
+                            OTLPJSON.writeAttributes(set.attributes, into: &writer)
+                            writer.member("spans", array: set.spans) { writer, span in
+                                writer.object { writer in
+                                    writer.member("spanID", span.spanID.hexString)
+                                    writer.member("service", span.service)
+                                    writer.member("name", span.name)
+                                    writer.member("startTimeUnixNano", String(span.startTimeUnixNano))
+                                    writer.member("durationNanos", span.durationNanos)
+                                    writer.key("attributes")
+                                    OTLPJSON.writeAttributes(span.attributes, into: &writer)
+                                }
+                            }
+                        }
+                    }
                 }
-                writer.endArray()
-                writer.endObject()
             }
-            writer.endArray()
-            writer.endObject()
+            writer.member("inspectedTraces", result.inspectedTraces)
+            writer.member("inspectedSpans", result.inspectedSpans)
         }
-        writer.endArray()
-        writer.key("inspectedTraces")
-        writer.int(Int64(result.inspectedTraces))
-        writer.key("inspectedSpans")
-        writer.int(Int64(result.inspectedSpans))
-        writer.endObject()
-        return writer.bytes
     }
 
     static func series(_ series: [MetricSeries]) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("series")
-        writer.beginArray()
-        for one in series {
-            writer.beginObject()
-            writer.key("labels")
-            OTLPJSON.writeAttributes(one.labels, into: &writer)
-            writer.key("samples")
-            writer.beginArray()
-            for sample in one.samples {
-                writer.beginObject()
-                writer.key("timestampUnixNano")
-                writer.string(String(sample.timestampUnixNano))
-                writer.key("value")
-                writer.double(sample.value)
-                writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("series", array: series) { writer, one in
+                writer.object { writer in
+                    writer.key("labels")
+                    OTLPJSON.writeAttributes(one.labels, into: &writer)
+                    writer.member("samples", array: one.samples) { writer, sample in
+                        writer.object { writer in
+                            writer.member("timestampUnixNano", String(sample.timestampUnixNano))
+                            writer.member("value", sample.value)
+                        }
+                    }
+                }
             }
-            writer.endArray()
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func graph(_ graph: ServiceGraph) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("nodes")
-        writer.beginArray()
-        for node in graph.nodes {
-            writer.beginObject()
-            writer.key("service")
-            writer.string(node.service)
-            writer.key("spanCount")
-            writer.int(Int64(node.spanCount))
-            writer.key("errorCount")
-            writer.int(Int64(node.errorCount))
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("nodes", array: graph.nodes) { writer, node in
+                writer.object { writer in
+                    writer.member("service", node.service)
+                    writer.member("spanCount", node.spanCount)
+                    writer.member("errorCount", node.errorCount)
+                }
+            }
+            writer.member("edges", array: graph.edges) { writer, edge in
+                writer.object { writer in
+                    writer.member("parent", edge.parent)
+                    writer.member("child", edge.child)
+                    writer.member("callCount", edge.callCount)
+                    writer.member("errorCount", edge.errorCount)
+                    writer.member("p50Nanos", edge.durationP50Nanos)
+                    writer.member("p95Nanos", edge.durationP95Nanos)
+                    writer.member("p99Nanos", edge.durationP99Nanos)
+                }
+            }
         }
-        writer.endArray()
-        writer.key("edges")
-        writer.beginArray()
-        for edge in graph.edges {
-            writer.beginObject()
-            writer.key("parent")
-            writer.string(edge.parent)
-            writer.key("child")
-            writer.string(edge.child)
-            writer.key("callCount")
-            writer.int(Int64(edge.callCount))
-            writer.key("errorCount")
-            writer.int(Int64(edge.errorCount))
-            writer.key("p50Nanos")
-            writer.uint(edge.durationP50Nanos)
-            writer.key("p95Nanos")
-            writer.uint(edge.durationP95Nanos)
-            writer.key("p99Nanos")
-            writer.uint(edge.durationP99Nanos)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func red(_ series: REDSeries, step: UInt64) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("service")
-        writer.string(series.service)
-        writer.key("operation")
-        if let operation = series.operation { writer.string(operation) } else { writer.null() }
-        writer.key("stepNanos")
-        writer.uint(step)
-        writer.key("points")
-        writer.beginArray()
-        for point in series.points {
-            writer.beginObject()
-            writer.key("timestampUnixNano")
-            writer.string(String(point.timestampUnixNano))
-            writer.key("requests")
-            writer.int(Int64(point.requests))
-            writer.key("errors")
-            writer.int(Int64(point.errors))
-            writer.key("ratePerSecond")
-            writer.double(point.ratePerSecond)
-            writer.key("errorRate")
-            writer.double(point.errorRate)
-            writer.key("p50Nanos")
-            writer.uint(point.p50Nanos)
-            writer.key("p95Nanos")
-            writer.uint(point.p95Nanos)
-            writer.key("p99Nanos")
-            writer.uint(point.p99Nanos)
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("service", series.service)
+            writer.member("operation", series.operation)
+            writer.member("stepNanos", step)
+            writer.member("points", array: series.points) { writer, point in
+                writer.object { writer in
+                    writer.member("timestampUnixNano", String(point.timestampUnixNano))
+                    writer.member("requests", point.requests)
+                    writer.member("errors", point.errors)
+                    writer.member("ratePerSecond", point.ratePerSecond)
+                    writer.member("errorRate", point.errorRate)
+                    writer.member("p50Nanos", point.p50Nanos)
+                    writer.member("p95Nanos", point.p95Nanos)
+                    writer.member("p99Nanos", point.p99Nanos)
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func operationStats(_ stats: [OperationStats]) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("operations")
-        writer.beginArray()
-        for row in stats {
-            writer.beginObject()
-            writer.key("name")
-            writer.string(row.operation)
-            writer.key("kind")
-            writer.string(row.kind.name)
-            writer.key("requests")
-            writer.int(Int64(row.requests))
-            writer.key("errors")
-            writer.int(Int64(row.errors))
-            writer.key("p50Nanos")
-            writer.uint(row.p50Nanos)
-            writer.key("p95Nanos")
-            writer.uint(row.p95Nanos)
-            writer.key("p99Nanos")
-            writer.uint(row.p99Nanos)
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("operations", array: stats) { writer, row in
+                writer.object { writer in
+                    writer.member("name", row.operation)
+                    writer.member("kind", row.kind.name)
+                    writer.member("requests", row.requests)
+                    writer.member("errors", row.errors)
+                    writer.member("p50Nanos", row.p50Nanos)
+                    writer.member("p95Nanos", row.p95Nanos)
+                    writer.member("p99Nanos", row.p99Nanos)
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func histogram(_ histogram: LatencyHistogram) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("total")
-        writer.int(Int64(histogram.total))
-        writer.key("buckets")
-        writer.beginArray()
-        for bucket in histogram.buckets {
-            writer.beginObject()
-            writer.key("lowerNanos")
-            writer.uint(bucket.lowerNanos)
-            writer.key("upperNanos")
-            writer.uint(bucket.upperNanos)
-            writer.key("count")
-            writer.int(Int64(bucket.count))
-            writer.key("exampleTraceID")
-            if let id = bucket.exampleTraceID { writer.string(id.hexString) } else { writer.null() }
-            writer.key("exampleErrorTraceID")
-            if let id = bucket.exampleErrorTraceID { writer.string(id.hexString) } else { writer.null() }
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("total", histogram.total)
+            writer.member("buckets", array: histogram.buckets) { writer, bucket in
+                writer.object { writer in
+                    writer.member("lowerNanos", bucket.lowerNanos)
+                    writer.member("upperNanos", bucket.upperNanos)
+                    writer.member("count", bucket.count)
+                    writer.member("exampleTraceID", bucket.exampleTraceID?.hexString)
+                    writer.member("exampleErrorTraceID", bucket.exampleErrorTraceID?.hexString)
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func criticalPath(_ path: CriticalPath) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("segments")
-        writer.beginArray()
-        for segment in path.segments {
-            writer.beginObject()
-            writer.key("spanID")
-            writer.string(segment.spanID.hexString)
-            writer.key("startTimeUnixNano")
-            writer.string(String(segment.startUnixNano))
-            writer.key("endTimeUnixNano")
-            writer.string(String(segment.endUnixNano))
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("segments", array: path.segments) { writer, segment in
+                writer.object { writer in
+                    writer.member("spanID", segment.spanID.hexString)
+                    writer.member("startTimeUnixNano", String(segment.startUnixNano))
+                    writer.member("endTimeUnixNano", String(segment.endUnixNano))
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func statistics(_ statistics: TraceStatistics) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("rows")
-        writer.beginArray()
-        for row in statistics.rows {
-            writer.beginObject()
-            writer.key("service")
-            writer.string(row.service)
-            writer.key("operation")
-            writer.string(row.operation)
-            writer.key("count")
-            writer.int(Int64(row.count))
-            writer.key("totalNanos")
-            writer.uint(row.totalNanos)
-            writer.key("selfNanos")
-            writer.uint(row.selfNanos)
-            writer.key("errorCount")
-            writer.int(Int64(row.errorCount))
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("rows", array: statistics.rows) { writer, row in
+                writer.object { writer in
+                    writer.member("service", row.service)
+                    writer.member("operation", row.operation)
+                    writer.member("count", row.count)
+                    writer.member("totalNanos", row.totalNanos)
+                    writer.member("selfNanos", row.selfNanos)
+                    writer.member("errorCount", row.errorCount)
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     static func comparison(_ comparison: TraceComparison) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("entries")
-        writer.beginArray()
-        for entry in comparison.entries {
-            writer.beginObject()
-            writer.key("service")
-            writer.string(entry.service)
-            writer.key("operation")
-            writer.string(entry.operation)
-            writer.key("path")
-            writer.beginArray()
-            for step in entry.path { writer.string(step) }
-            writer.endArray()
-            writer.key("countA")
-            writer.int(Int64(entry.countA))
-            writer.key("countB")
-            writer.int(Int64(entry.countB))
-            writer.key("totalDurationNanosA")
-            writer.uint(entry.totalDurationA)
-            writer.key("totalDurationNanosB")
-            writer.uint(entry.totalDurationB)
-            writer.key("change")
-            writer.string(entry.change.rawValue)
-            writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("entries", array: comparison.entries) { writer, entry in
+                writer.object { writer in
+                    writer.member("service", entry.service)
+                    writer.member("operation", entry.operation)
+                    writer.member("path", strings: entry.path)
+                    writer.member("countA", entry.countA)
+                    writer.member("countB", entry.countB)
+                    writer.member("totalDurationNanosA", entry.totalDurationA)
+                    writer.member("totalDurationNanosB", entry.totalDurationB)
+                    writer.member("change", entry.change.rawValue)
+                }
+            }
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
+    }
+
+    /// `{"<key>":["a","b",…]}`, the shape of every list of names.
+    static func names(_ key: String, _ values: some Sequence<String>) -> [UInt8] {
+        JSONWriter.object { $0.member(key, strings: values) }
     }
 }

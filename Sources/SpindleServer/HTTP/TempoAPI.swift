@@ -151,14 +151,7 @@ enum TempoAPI {
         default:
             throw .badParameter("scope", "expected one of resource, span, intrinsic, event, link, instrumentation, got \(QueryParameters.quoted(scope))")
         }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("tagNames")
-        writer.beginArray()
-        for name in names.sorted() { writer.string(name) }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(SpindleJSON.names("tagNames", names.sorted()))
     }
 
     private static func scopedTagNames(_ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
@@ -178,23 +171,14 @@ enum TempoAPI {
         if scope == "all" || scope == "intrinsic" {
             scopes.append(("intrinsic", TempoTags.intrinsics))
         }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("scopes")
-        writer.beginArray()
-        for (name, tags) in scopes {
-            writer.beginObject()
-            writer.key("name")
-            writer.string(name)
-            writer.key("tags")
-            writer.beginArray()
-            for tag in tags { writer.string(tag) }
-            writer.endArray()
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(JSONWriter.object { writer in
+            writer.member("scopes", array: scopes) { writer, scope in
+                writer.object { writer in
+                    writer.member("name", scope.0)
+                    writer.member("tags", strings: scope.1)
+                }
+            }
+        })
     }
 
     private static func tagValues(tag: String, _ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
@@ -202,14 +186,7 @@ enum TempoAPI {
         let limit = try parameters.count("limit", default: maxTagValues, maximum: maxTagValues)
         var values = Set(try await attributeValues(.span, key: tag, timeRange: timeRange, limit: limit, reader: reader))
         values.formUnion(try await attributeValues(.resource, key: tag, timeRange: timeRange, limit: limit, reader: reader))
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("tagValues")
-        writer.beginArray()
-        for value in values.sorted().prefix(limit) { writer.string(value) }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(SpindleJSON.names("tagValues", values.sorted().prefix(limit)))
     }
 
     private static func typedTagValues(identifier: String, _ parameters: QueryParameters, reader: any TraceReader) async throws(APIError) -> Response {
@@ -248,21 +225,14 @@ enum TempoAPI {
         case .invalid(let problem):
             throw .badParameter("tag", problem)
         }
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("tagValues")
-        writer.beginArray()
-        for value in values {
-            writer.beginObject()
-            writer.key("type")
-            writer.string(value.type)
-            writer.key("value")
-            writer.string(value.value)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return json(writer.bytes)
+        return json(JSONWriter.object { writer in
+            writer.member("tagValues", array: values) { writer, value in
+                writer.object { writer in
+                    writer.member("type", value.type)
+                    writer.member("value", value.value)
+                }
+            }
+        })
     }
 
     // MARK: - Metrics

@@ -7,113 +7,76 @@ import SpindleWire
 enum TempoJSON {
     /// `SearchResponse`: `{"traces":[…],"metrics":{…}}`.
     static func searchResponse(_ result: TraceQLSearchResult) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("traces")
-        writer.beginArray()
-        for match in result.traces {
-            let summary = match.summary
-            writer.beginObject()
-            writer.key("traceID")
-            writer.string(summary.traceID.hexString)
-            writer.key("rootServiceName")
-            writer.string(summary.rootService.isEmpty ? "<root span not yet received>" : summary.rootService)
-            writer.key("rootTraceName")
-            writer.string(summary.rootOperation)
-            writer.key("startTimeUnixNano")
-            writer.string(String(summary.startTimeUnixNano))
-            writer.key("durationMs")
-            writer.uint(summary.durationNanos / 1_000_000)
-            if let first = match.spanSets.first {
-                writer.key("spanSet")
-                spanSet(first, into: &writer)
+        JSONWriter.object { writer in
+            writer.member("traces", array: result.traces) { writer, match in
+                let summary = match.summary
+                writer.object { writer in
+                    writer.member("traceID", summary.traceID.hexString)
+                    writer.member("rootServiceName", summary.rootService.isEmpty ? "<root span not yet received>" : summary.rootService)
+                    writer.member("rootTraceName", summary.rootOperation)
+                    writer.member("startTimeUnixNano", String(summary.startTimeUnixNano))
+                    writer.member("durationMs", summary.durationNanos / 1_000_000)
+                    if let first = match.spanSets.first {
+                        writer.key("spanSet")
+                        spanSet(first, into: &writer)
+                    }
+                    writer.member("spanSets", array: match.spanSets) { spanSet($1, into: &$0) }
+                }
             }
-            writer.key("spanSets")
-            writer.beginArray()
-            for set in match.spanSets { spanSet(set, into: &writer) }
-            writer.endArray()
-            writer.endObject()
+            writer.key("metrics")
+            writer.object { writer in
+                writer.member("inspectedTraces", result.inspectedTraces)
+                writer.member("inspectedSpans", String(result.inspectedSpans))
+                writer.member("completedJobs", 1)
+                writer.member("totalJobs", 1)
+            }
         }
-        writer.endArray()
-        writer.key("metrics")
-        writer.beginObject()
-        writer.key("inspectedTraces")
-        writer.int(Int64(result.inspectedTraces))
-        writer.key("inspectedSpans")
-        writer.string(String(result.inspectedSpans))
-        writer.key("completedJobs")
-        writer.int(1)
-        writer.key("totalJobs")
-        writer.int(1)
-        writer.endObject()
-        writer.endObject()
-        return writer.bytes
     }
 
     private static func spanSet(_ set: MatchedSpanSet, into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("spans")
-        writer.beginArray()
-        for span in set.spans {
-            writer.beginObject()
-            writer.key("spanID")
-            writer.string(span.spanID.hexString)
-            writer.key("name")
-            writer.string(span.name)
-            writer.key("startTimeUnixNano")
-            writer.string(String(span.startTimeUnixNano))
-            writer.key("durationNanos")
-            writer.string(String(span.durationNanos))
-            writer.key("attributes")
-            OTLPJSON.writeAttributes([Attribute("service.name", .string(span.service))] + span.attributes, into: &writer)
-            writer.endObject()
+        writer.object { writer in
+            writer.member("spans", array: set.spans) { writer, span in
+                writer.object { writer in
+                    writer.member("spanID", span.spanID.hexString)
+                    writer.member("name", span.name)
+                    writer.member("startTimeUnixNano", String(span.startTimeUnixNano))
+                    writer.member("durationNanos", String(span.durationNanos))
+                    writer.key("attributes")
+                    OTLPJSON.writeAttributes([Attribute("service.name", .string(span.service))] + span.attributes, into: &writer)
+                }
+            }
+            writer.member("matched", set.matched)
+            if !set.attributes.isEmpty {
+                // A span without the by() field is grouped under "nil", as Tempo writes it.
+                writer.key("attributes")
+                OTLPJSON.writeAttributes(set.attributes.map { $0.value == .empty ? Attribute($0.key, "nil") : $0 }, into: &writer)
+            }
         }
-        writer.endArray()
-        writer.key("matched")
-        writer.int(Int64(set.matched))
-        if !set.attributes.isEmpty {
-            // A span without the by() field is grouped under "nil", as Tempo writes it.
-            writer.key("attributes")
-            OTLPJSON.writeAttributes(set.attributes.map { $0.value == .empty ? Attribute($0.key, "nil") : $0 }, into: &writer)
-        }
-        writer.endObject()
     }
 
     /// `QueryRangeResponse` (`{"series":[{"labels","samples":[{"timestampMs","value"}],"promLabels"}]}`)
     /// or, for an instant query, `QueryInstantResponse` (`{"series":[{"labels","value","promLabels"}]}`).
     static func metricsResponse(_ series: [MetricSeries], instant: Bool) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("series")
-        writer.beginArray()
-        for one in series {
-            writer.beginObject()
-            writer.key("labels")
-            OTLPJSON.writeAttributes(one.labels, into: &writer)
-            if instant {
-                writer.key("value")
-                // The step spans the whole range: one sample.
-                writer.double(one.samples.first?.value ?? 0)
-            } else {
-                writer.key("samples")
-                writer.beginArray()
-                for sample in one.samples {
-                    writer.beginObject()
-                    writer.key("timestampMs")
-                    writer.string(String(sample.timestampUnixNano / 1_000_000))
-                    writer.key("value")
-                    writer.double(sample.value)
-                    writer.endObject()
+        JSONWriter.object { writer in
+            writer.member("series", array: series) { writer, one in
+                writer.object { writer in
+                    writer.key("labels")
+                    OTLPJSON.writeAttributes(one.labels, into: &writer)
+                    if instant {
+                        // The step spans the whole range: one sample.
+                        writer.member("value", one.samples.first?.value ?? 0)
+                    } else {
+                        writer.member("samples", array: one.samples) { writer, sample in
+                            writer.object { writer in
+                                writer.member("timestampMs", String(sample.timestampUnixNano / 1_000_000))
+                                writer.member("value", sample.value)
+                            }
+                        }
+                    }
+                    writer.member("promLabels", promLabels(one.labels))
                 }
-                writer.endArray()
             }
-            writer.key("promLabels")
-            writer.string(promLabels(one.labels))
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
     }
 
     /// Prometheus' label text, `{a="x", b="y"}`.
