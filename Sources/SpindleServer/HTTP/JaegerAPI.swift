@@ -206,21 +206,7 @@ enum JaegerAPI {
     /// an encoded `/` stays in its segment). Malformed escapes are kept as they are;
     /// bytes that are not UTF-8 become U+FFFD.
     static func percentDecoded(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        guard bytes.contains(UInt8(ascii: "%")) else { return text }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-               let high = Hex.digitValue(bytes[index + 1]), let low = Hex.digitValue(bytes[index + 2]) {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        return PercentDecoding.decode(text.utf8, plusAsSpace: false)
     }
 }
