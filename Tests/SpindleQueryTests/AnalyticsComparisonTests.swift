@@ -24,10 +24,10 @@ import Testing
         TestSpan("auth", 16, parent: 11, name: "check", start: 1 * ms, end: 1 * ms + 2_900_000, trace: TraceID(high: 0x7E57, low: 2)),
     ])
 
-    @Test func compare_matchesSpansByPlaceInTheTree() {
+    @Test func compare_matchesSpansByPlaceInTheTree() throws {
         let root = "frontend: GET /"
         let ms = Self.ms
-        #expect(TraceComparison.compare(Self.a, Self.b) == TraceComparison(entries: [
+        #expect(try TraceComparison.compare(Self.a, Self.b) == TraceComparison(entries: [
             // 100 → 105 ms: within 10%.
             .init(service: "frontend", operation: "GET /", path: [root], countA: 1, countB: 1, totalDurationA: 100 * ms, totalDurationB: 105 * ms, change: .unchanged),
             // 50 → 80 ms.
@@ -42,34 +42,53 @@ import Testing
         ]))
     }
 
-    @Test func compare_toleranceIsTheLargerOfTenPercentAndOneMillisecond() {
-        func change(_ a: UInt64, _ b: UInt64) -> TraceComparison.Change? {
+    @Test func compare_toleranceIsTheLargerOfTenPercentAndOneMillisecond() throws {
+        func change(_ a: UInt64, _ b: UInt64) throws -> TraceComparison.Change? {
             let left = TestSpan.batch([TestSpan("svc", 1, start: 0, end: a)])
             let right = TestSpan.batch([TestSpan("svc", 1, start: 0, end: b)])
-            return TraceComparison.compare(left, right).entries.first?.change
+            return try TraceComparison.compare(left, right).entries.first?.change
         }
-        #expect(change(100 * Self.ms, 110 * Self.ms) == .unchanged)
-        #expect(change(100 * Self.ms, 110 * Self.ms + 1) == .slower)
-        #expect(change(100 * Self.ms, 90 * Self.ms) == .unchanged)
-        #expect(change(100 * Self.ms, 90 * Self.ms - 1) == .faster)
-        #expect(change(3 * Self.ms, 4 * Self.ms) == .unchanged)
-        #expect(change(3 * Self.ms, 4 * Self.ms + 1) == .slower)
+        #expect(try change(100 * Self.ms, 110 * Self.ms) == .unchanged)
+        #expect(try change(100 * Self.ms, 110 * Self.ms + 1) == .slower)
+        #expect(try change(100 * Self.ms, 90 * Self.ms) == .unchanged)
+        #expect(try change(100 * Self.ms, 90 * Self.ms - 1) == .faster)
+        #expect(try change(3 * Self.ms, 4 * Self.ms) == .unchanged)
+        #expect(try change(3 * Self.ms, 4 * Self.ms + 1) == .slower)
     }
 
-    @Test func compare_withItself_isUnchangedEverywhere() {
-        let comparison = TraceComparison.compare(Self.a, Self.a)
+    @Test func compare_withItself_isUnchangedEverywhere() throws {
+        let comparison = try TraceComparison.compare(Self.a, Self.a)
         #expect(comparison.entries.count == 5)
         #expect(comparison.entries.allSatisfy { $0.change == .unchanged && $0.countA == $0.countB })
     }
 
-    @Test func compare_spansWithoutStoredParents_startPathsOfTheirOwn() {
+    @Test func compare_spansWithoutStoredParents_startPathsOfTheirOwn() throws {
         let orphaned = TestSpan.batch([
             TestSpan("svc", 1, name: "root", start: 0, end: 10),
             TestSpan("svc", 2, parent: 42, name: "lost", start: 2, end: 4),
             TestSpan("svc", 3, parent: 2, name: "leaf", start: 2, end: 3),
         ])
-        let comparison = TraceComparison.compare(orphaned, TestSpan.batch([]))
+        let comparison = try TraceComparison.compare(orphaned, TestSpan.batch([]))
         #expect(comparison.entries.map(\.path) == [["svc: lost"], ["svc: lost", "svc: leaf"], ["svc: root"]])
         #expect(comparison.entries.allSatisfy { $0.change == .removed })
+    }
+
+    @Test func compare_refusesTracesTooDeepToAnswer() throws {
+        // A chain of 2,000 spans: its places' paths hold 1 + 2 + … + 2,000 = 2,001,000 steps.
+        let spans: [TestSpan] = (1...2_000).map { (i: Int) -> TestSpan in
+            let id = UInt64(i)
+            return TestSpan("svc", id, parent: id - 1, name: "step", start: id, end: 10_000)
+        }
+        let chain = TestSpan.batch(spans)
+        #expect(throws: AnalyticsError.self) { try TraceComparison.compare(chain, chain) }
+        do throws(AnalyticsError) {
+            _ = try TraceComparison.compare(chain, TestSpan.batch([]), maxPathSteps: 2_000_999)
+            Issue.record("a comparison past its bound was answered")
+        } catch {
+            #expect(error.description == "too expensive: the traces are too deep to compare: the paths of their 2000 places have 2001000 steps in all, more than 2000999")
+        }
+        let answered = try TraceComparison.compare(chain, TestSpan.batch([]), maxPathSteps: 2_001_000)
+        #expect(answered.entries.count == 2_000)
+        #expect(answered.entries.last?.path.count == 2_000)
     }
 }

@@ -57,6 +57,9 @@ public struct TraceComparison: Sendable, Hashable {
     /// larger of a tenth of A's total (rounded down) and this absolute amount, 1 ms.
     public static let absoluteToleranceNanos: UInt64 = 1_000_000
 
+    /// The most path steps (places times their depths) a comparison returns.
+    public static let defaultMaxPathSteps = 1_000_000
+
     /// Compares trace `a` (the baseline) with trace `b`.
     ///
     /// Spans are matched by place: their service and name and the services and names
@@ -65,10 +68,18 @@ public struct TraceComparison: Sendable, Hashable {
     /// both traces compare total durations, so a place called more often shows as slower:
     /// `unchanged` when they differ by at most 10% of A's total or 1 ms, whichever is
     /// larger; otherwise `slower` or `faster`.
-    public static func compare(_ a: SpanBatch, _ b: SpanBatch) -> TraceComparison {
+    ///
+    /// Every entry carries its whole path, so the answer grows with the square of a
+    /// trace's depth: past `maxPathSteps` steps in all (a chain some 1,400 spans deep) the
+    /// comparison is refused rather than built.
+    public static func compare(_ a: SpanBatch, _ b: SpanBatch, maxPathSteps: Int = defaultMaxPathSteps) throws(AnalyticsError) -> TraceComparison {
         var places = PlaceTable()
         let totalsA = places.totals(of: TraceTree(a))
         let totalsB = places.totals(of: TraceTree(b))
+        let steps = places.totalPathSteps
+        guard steps <= maxPathSteps else {
+            throw .tooExpensive("the traces are too deep to compare: the paths of their \(places.count) places have \(steps) steps in all, more than \(maxPathSteps)")
+        }
         var entries: [Entry] = []
         entries.reserveCapacity(places.count)
         for place in 0..<places.count {
@@ -117,6 +128,11 @@ private struct PlaceTable {
         var parent: Int
         var step: Int
     }
+
+    /// Each place's path length (1 at a root), by place number.
+    private var depths: [Int] = []
+    /// The sum of every place's path length: the steps the answer's paths hold.
+    private(set) var totalPathSteps = 0
 
     private var steps: [Step] = []
     private var stepNumbers: [Step: Int] = [:]
@@ -169,6 +185,9 @@ private struct PlaceTable {
         if let known = placeNumbers[place] { return known }
         placeNumbers[place] = places.count
         places.append(place)
+        let depth = place.parent >= 0 ? depths[place.parent] + 1 : 1
+        depths.append(depth)
+        totalPathSteps += depth
         return places.count - 1
     }
 }

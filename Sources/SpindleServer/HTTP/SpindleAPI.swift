@@ -24,7 +24,7 @@ enum SpindleAPI {
         }
         router.get("\(prefix)/services/:service/operations") { request, context in
             await respond { () throws(APIError) in
-                try await operations(service: context.parameters.get("service") ?? "", QueryParameters(request), reader: reader)
+                try await operations(service: JaegerAPI.percentDecoded(context.parameters.get("service") ?? ""), QueryParameters(request), reader: reader)
             }
         }
         router.get("\(prefix)/attributes") { request, _ in
@@ -32,7 +32,7 @@ enum SpindleAPI {
         }
         router.get("\(prefix)/attributes/:key/values") { request, context in
             await respond { () throws(APIError) in
-                try await attributeValues(key: context.parameters.get("key") ?? "", QueryParameters(request), reader: reader)
+                try await attributeValues(key: JaegerAPI.percentDecoded(context.parameters.get("key") ?? ""), QueryParameters(request), reader: reader)
             }
         }
         router.get("\(prefix)/search") { request, _ in
@@ -66,7 +66,11 @@ enum SpindleAPI {
                 guard let b = parameters["b"] else { throw .badParameter("b", "the second trace ID is required") }
                 let first = try await trace(a, parameter: "a", reader: reader)
                 let second = try await trace(b, parameter: "b", reader: reader)
-                return json(SpindleJSON.comparison(TraceComparison.compare(first, second)))
+                do throws(AnalyticsError) {
+                    return json(SpindleJSON.comparison(try TraceComparison.compare(first, second)))
+                } catch {
+                    throw analyticsFailure(error)
+                }
             }
         }
         router.get("\(prefix)/dependencies") { request, _ in
@@ -85,7 +89,7 @@ enum SpindleAPI {
         router.get("\(prefix)/services/:service/operations/stats") { request, context in
             await respond { () throws(APIError) in
                 let range = try timeRange(QueryParameters(request))
-                let service = context.parameters.get("service") ?? ""
+                let service = JaegerAPI.percentDecoded(context.parameters.get("service") ?? "")
                 do throws(AnalyticsError) {
                     return json(SpindleJSON.operationStats(try await REDSeries.operations(reader: reader, service: service, timeRange: range)))
                 } catch {
