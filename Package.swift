@@ -92,6 +92,8 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
+            // The web UI's files, compiled in by scripts/embed-ui.py (UIAssets+Generated.swift).
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

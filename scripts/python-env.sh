@@ -85,6 +85,8 @@ import opentelemetry.exporter.otlp.proto.http.trace_exporter
 import opentelemetry.exporter.zipkin.json
 import opentelemetry.proto.collector.trace.v1.trace_service_pb2
 import opentelemetry.exporter.otlp.proto.grpc.trace_exporter
+import selenium.webdriver
+import pytest
 PYEOF
 
 printf '%s\n' "$WANT" >"$STAMP"

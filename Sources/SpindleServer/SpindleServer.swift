@@ -119,7 +119,7 @@ public final class SpindleServer: Sendable {
                     onBound: { readiness.bound(.zipkin, port: $0) }
                 )),
                 (.http, HTTPListeners.ui(
-                    registry: registry, reader: reader, port: configuration.httpPort, settings: settings,
+                    registry: registry, reader: reader, uiDirectory: configuration.uiDirectory, port: configuration.httpPort, settings: settings,
                     onBound: { readiness.bound(.http, port: $0) }
                 )),
                 (.tempo, HTTPListeners.tempo(

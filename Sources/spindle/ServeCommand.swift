@@ -72,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Logs go to standard error.")
     var logLevel: LogLevelOption = .info
 
+    @Option(name: .customLong("ui-dir"), help: ArgumentHelp("Serve the web UI from this directory instead of the built-in copy (for working on the UI).", visibility: .hidden))
+    var uiDirectory: String?
+
     enum StorageOption: String, ExpressibleByArgument, CaseIterable {
         case memory
         case native
@@ -132,7 +135,8 @@ struct ServeCommand: AsyncParsableCommand {
             memoryMaxSpans: memoryMaxSpans,
             maxBodyBytes: maxBodyBytes,
             maxBytesInFlight: maxBytesInFlight,
-            logLevel: logLevel.level
+            logLevel: logLevel.level,
+            uiDirectory: uiDirectory
         )
     }
 

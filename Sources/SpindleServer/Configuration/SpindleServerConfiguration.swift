@@ -54,6 +54,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     /// The longest a graceful shutdown may take before what is left is cancelled.
     public var shutdownTimeout: Duration
     public var logLevel: Logger.Level
+    /// Serve the web UI from this directory, read on every request, instead of the copy
+    /// built into the binary: for working on the UI without rebuilding.
+    public var uiDirectory: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -72,7 +75,8 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         maxBytesInFlight: Int = 256 << 20,
         requestReadTimeout: Duration = .seconds(30),
         shutdownTimeout: Duration = .seconds(30),
-        logLevel: Logger.Level = .info
+        logLevel: Logger.Level = .info,
+        uiDirectory: String? = nil
     ) {
         self.host = host
         self.otlpGRPCPort = otlpGRPCPort
@@ -91,6 +95,7 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.requestReadTimeout = requestReadTimeout
         self.shutdownTimeout = shutdownTimeout
         self.logLevel = logLevel
+        self.uiDirectory = uiDirectory
     }
 
     /// Every port 0 (any free port) on loopback and memory storage: what tests use, so

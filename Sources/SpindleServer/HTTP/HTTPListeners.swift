@@ -54,17 +54,26 @@ enum HTTPListeners {
         return application("zipkin", router: router, port: port, settings: settings, onBound: onBound)
     }
 
-    /// The UI and API port (16686): `GET /metrics` (Prometheus text format), Spindle's own
-    /// API under `/api/spindle/`, and the Jaeger query API (`/api/...`, `/api/v3/...`).
-    static func ui(registry: PrometheusCollectorRegistry, reader: any TraceReader, port: Int, settings: Settings, onBound: @escaping @Sendable (Int) -> Void) -> any Service {
+    /// The UI and API port (16686): the web UI at `/`, `GET /metrics` (Prometheus text
+    /// format), Spindle's own API under `/api/spindle/`, and the Jaeger query API (`/api/...`,
+    /// `/api/v3/...`).
+    static func ui(
+        registry: PrometheusCollectorRegistry,
+        reader: any TraceReader,
+        uiDirectory: String?,
+        port: Int,
+        settings: Settings,
+        onBound: @escaping @Sendable (Int) -> Void
+    ) -> any Service {
         var allowed: [String: [HTTPRequest.Method]] = ["/metrics": [.get]]
-        for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths { allowed[path] = [.get] }
+        for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths + WebUI.fixedPaths { allowed[path] = [.get] }
         let router = baseRouter(listener: "http", settings: settings, allowed: allowed)
         router.get("/metrics") { _, _ in
             Response.bytes(status: .ok, registry.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         SpindleAPI.register(on: router, reader: reader)
         JaegerAPI.register(on: router, reader: reader)
+        WebUI.register(on: router, directory: uiDirectory)
         return application("http", router: router, port: port, settings: settings, onBound: onBound)
     }
 
