@@ -304,3 +304,16 @@ def test_the_50000_span_trace_opens_with_only_the_visible_rows(ui, data):
     ui.screenshot("trace-big-collapsed")
     assert ui.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 0
     assert ui.js_errors() == []
+
+
+def test_the_header_offers_a_comparison_and_the_raw_trace(ui, data):
+    trace_id = data["checkout_ids"][2]
+    ui.open(f"/trace/{trace_id}")
+    link = ui.wait_for('[data-testid="trace-compare"]')
+    assert link.get_attribute("href").endswith(f"/compare?a={trace_id}")
+    download = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="trace-download"]')
+    assert download.get_attribute("href").endswith(f"/api/spindle/traces/{trace_id}")
+    link.click()
+    field = ui.wait_for('[data-testid="compare-a"]')
+    assert field.get_attribute("value") == trace_id
+    assert ui.js_errors() == []

@@ -551,6 +551,8 @@ table.data tr:hover td { background: #f7f9fc; }
 .trace-facts { display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 12px; margin-bottom: 6px; }
 .trace-fact { white-space: nowrap; }
 .trace-fact .mono { overflow-wrap: anywhere; white-space: normal; }
+.trace-actions { margin-left: auto; display: flex; gap: 6px; }
+.trace-actions .button { font-size: 12px; padding: 2px 10px; }
 .trace-services { max-height: 48px; overflow: auto; margin-bottom: 6px; }
 .trace-tabs { margin-bottom: 0; border-bottom: none; }
 .trace-tabs a:hover { text-decoration: none; color: var(--text); }
@@ -4434,7 +4436,13 @@ export function renderHeader(trace, { view, hrefFor, onTab }) {
       fact('Depth', h('span', { 'data-testid': 'trace-depth' }, formatCount(trace.spans.length ? trace.maxDepth + 1 : 0))),
       fact('Errors', h('span', {
         'data-testid': 'trace-error-count', class: errors ? 'badge-error' : 'muted',
-      }, `${formatCount(errors)} ${errors === 1 ? 'error' : 'errors'}`))),
+      }, `${formatCount(errors)} ${errors === 1 ? 'error' : 'errors'}`)),
+      h('span', { class: 'trace-actions' },
+        h('a', { class: 'button', href: `/compare?a=${encodeURIComponent(trace.traceID)}`, 'data-testid': 'trace-compare' }, 'Compare with…'),
+        h('a', {
+          class: 'button', href: `/api/spindle/traces/${encodeURIComponent(trace.traceID)}`,
+          download: `trace-${trace.traceID}.json`, 'data-testid': 'trace-download',
+        }, 'Download JSON'))),
     h('div', { class: 'legend trace-services', 'data-testid': 'trace-services' },
       trace.services.map((service) => h('span', {
         class: 'chip', style: { '--chip-color': serviceColor(service) }, title: service, 'data-testid': 'trace-service',

@@ -55,7 +55,13 @@ export function renderHeader(trace, { view, hrefFor, onTab }) {
       fact('Depth', h('span', { 'data-testid': 'trace-depth' }, formatCount(trace.spans.length ? trace.maxDepth + 1 : 0))),
       fact('Errors', h('span', {
         'data-testid': 'trace-error-count', class: errors ? 'badge-error' : 'muted',
-      }, `${formatCount(errors)} ${errors === 1 ? 'error' : 'errors'}`))),
+      }, `${formatCount(errors)} ${errors === 1 ? 'error' : 'errors'}`)),
+      h('span', { class: 'trace-actions' },
+        h('a', { class: 'button', href: `/compare?a=${encodeURIComponent(trace.traceID)}`, 'data-testid': 'trace-compare' }, 'Compare with…'),
+        h('a', {
+          class: 'button', href: `/api/spindle/traces/${encodeURIComponent(trace.traceID)}`,
+          download: `trace-${trace.traceID}.json`, 'data-testid': 'trace-download',
+        }, 'Download JSON'))),
     h('div', { class: 'legend trace-services', 'data-testid': 'trace-services' },
       trace.services.map((service) => h('span', {
         class: 'chip', style: { '--chip-color': serviceColor(service) }, title: service, 'data-testid': 'trace-service',
