@@ -35,6 +35,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-service-context.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
@@ -51,8 +52,12 @@ let package = Package(
         .target(
             name: "Spindle",
             dependencies: [
-                "SpindleModel", "SpindleWire",
+                "SpindleModel", "SpindleWire", "CSpindleZlib",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -100,8 +105,13 @@ let package = Package(
             name: "spindle",
             dependencies: [
                 "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore", "SpindleQuery",
+                // `spindle demo`'s services are traced with the SDK, served by Hummingbird.
+                "Spindle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -111,6 +121,11 @@ let package = Package(
         .target(name: "SpindleSamples", dependencies: ["SpindleModel"], swiftSettings: swiftSettings),
         .target(name: "SpindleTesting", dependencies: ["SpindleStorage", "Spindle", "SpindleSamples"], swiftSettings: swiftSettings),
 
+        .testTarget(
+            name: "SpindleTests",
+            dependencies: ["Spindle", "SpindleModel", "SpindleWire", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel", "SpindleTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SpindleWireTests",

@@ -85,6 +85,8 @@ import opentelemetry.exporter.otlp.proto.http.trace_exporter
 import opentelemetry.exporter.zipkin.json
 import opentelemetry.proto.collector.trace.v1.trace_service_pb2
 import opentelemetry.exporter.otlp.proto.grpc.trace_exporter
+import opentelemetry.propagators.b3
+import opentelemetry.propagators.jaeger
 import selenium.webdriver
 import pytest
 PYEOF

@@ -4,22 +4,31 @@
 /// writes each byte exactly once; there is no growth, no back-patching of lengths and no
 /// copy at the end. All writes are unchecked; the size pass is what keeps them in bounds,
 /// and `OTLPProtobuf.encode` traps in debug builds if the two disagree.
-struct ProtoWriter {
-    let base: UnsafeMutableRawPointer
-    var position: Int = 0
+///
+/// Shared with the SDK's encoder (`package`), inlinable so the hot loops stay inlined
+/// across modules.
+package struct ProtoWriter {
+    package let base: UnsafeMutableRawPointer
+    package var position: Int = 0
 
-    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+    @inlinable
+    package init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
         base = UnsafeMutableRawPointer(buffer.baseAddress!)
     }
 
-    @inline(__always)
-    mutating func byte(_ value: UInt8) {
+    @inlinable
+    package init(_ base: UnsafeMutableRawPointer) {
+        self.base = base
+    }
+
+    @inlinable @inline(__always)
+    package mutating func byte(_ value: UInt8) {
         base.storeBytes(of: value, toByteOffset: position, as: UInt8.self)
         position += 1
     }
 
-    @inline(__always)
-    mutating func varint(_ value: UInt64) {
+    @inlinable @inline(__always)
+    package mutating func varint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             byte(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -28,20 +37,20 @@ struct ProtoWriter {
         byte(UInt8(truncatingIfNeeded: value))
     }
 
-    @inline(__always)
-    mutating func fixed64(_ value: UInt64) {
+    @inlinable @inline(__always)
+    package mutating func fixed64(_ value: UInt64) {
         base.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt64.self)
         position += 8
     }
 
-    @inline(__always)
-    mutating func fixed32(_ value: UInt32) {
+    @inlinable @inline(__always)
+    package mutating func fixed32(_ value: UInt32) {
         base.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt32.self)
         position += 4
     }
 
-    @inline(__always)
-    mutating func bytes(_ source: UnsafeRawPointer, count: Int) {
+    @inlinable @inline(__always)
+    package mutating func bytes(_ source: UnsafeRawPointer, count: Int) {
         let target = base + position
         // Hot path: keys and values are mostly 4–16 bytes, where a call to memcpy costs
         // more than the copy. Two overlapping loads and stores stay inside both ranges.
@@ -62,8 +71,8 @@ struct ProtoWriter {
     }
 
     /// A length-delimited field holding `count` bytes from `source`.
-    @inline(__always)
-    mutating func lengthDelimited(tag: UInt8, _ source: UnsafeRawPointer, count: Int) {
+    @inlinable @inline(__always)
+    package mutating func lengthDelimited(tag: UInt8, _ source: UnsafeRawPointer, count: Int) {
         byte(tag)
         varint(UInt64(count))
         bytes(source, count: count)
@@ -71,9 +80,9 @@ struct ProtoWriter {
 }
 
 /// Sizes of protobuf encodings.
-enum ProtoSize {
-    @inline(__always)
-    static func varint(_ value: UInt64) -> Int {
+package enum ProtoSize {
+    @inlinable @inline(__always)
+    package static func varint(_ value: UInt64) -> Int {
         // Nearly every length and count in OTLP is below 128: answer that first.
         if value < 0x80 { return 1 }
         if value < 0x4000 { return 2 }
@@ -83,8 +92,8 @@ enum ProtoSize {
     }
 
     /// Tag (one byte for every OTLP field below 16), length prefix and payload.
-    @inline(__always)
-    static func lengthDelimited(_ count: Int) -> Int {
+    @inlinable @inline(__always)
+    package static func lengthDelimited(_ count: Int) -> Int {
         1 + varint(UInt64(count)) + count
     }
 }

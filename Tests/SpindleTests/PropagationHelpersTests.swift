@@ -1,0 +1,41 @@
+import Instrumentation
+import ServiceContextModule
+import Spindle
+import SpindleModel
+import Testing
+
+/// Shared helpers for the propagation suites: run a propagator over a header dictionary.
+enum PropagationHelpers {
+    static func extract(_ propagator: some Instrument, _ headers: [String: String]) -> ServiceContext {
+        var context = ServiceContext.topLevel
+        propagator.extract(headers, into: &context, using: HeaderDictionaryExtractor())
+        return context
+    }
+
+    static func inject(_ propagator: some Instrument, _ context: ServiceContext) -> [String: String] {
+        var headers: [String: String] = [:]
+        propagator.inject(context, into: &headers, using: HeaderDictionaryInjector())
+        return headers
+    }
+
+    static func context(_ spanContext: SpanContext?, baggage: Baggage? = nil) -> ServiceContext {
+        var context = ServiceContext.topLevel
+        context.spanContext = spanContext
+        context.baggage = baggage
+        return context
+    }
+
+    static let traceID = TraceID(hex: "4bf92f3577b34da6a3ce929d0e0e4736")!
+    static let spanID = SpanID(hex: "00f067aa0ba902b7")!
+}
+
+@Suite struct PropagationHelpersTests {
+    @Test func headerDictionaryExtractorMatchesNamesCaseInsensitively() {
+        let extractor = HeaderDictionaryExtractor()
+        let headers = ["TraceParent": "x", "b3": "y"]
+        #expect(extractor.extract(key: "traceparent", from: headers) == "x")
+        #expect(extractor.extract(key: "B3", from: headers) == "y")
+        #expect(extractor.extract(key: "tracestate", from: headers) == nil)
+        #expect(extractor.keys(in: headers) == ["TraceParent", "b3"])
+    }
+}
