@@ -6,6 +6,6 @@ struct SpindleCommand: AsyncParsableCommand {
         commandName: "spindle",
         abstract: "Spindle: a distributed tracing system — collect, store, query and view traces.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, QueryCommand.self, ConvertCommand.self, InspectCommand.self, BenchCommand.self, CrashWriterCommand.self]
+        subcommands: [ServeCommand.self, DemoCommand.self, DemoServiceCommand.self, QueryCommand.self, ConvertCommand.self, InspectCommand.self, BenchCommand.self, CrashWriterCommand.self]
     )
 }
