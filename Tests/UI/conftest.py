@@ -22,6 +22,7 @@ import urllib.request
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -134,10 +135,14 @@ class UI:
                 if element.is_displayed():
                     return element
             return False
-        return WebDriverWait(self.driver, timeout).until(found, f"nothing matching {css!r} appeared")
+        return self._wait(timeout).until(found, f"nothing matching {css!r} appeared")
 
     def wait_until(self, condition, message, timeout=20):
-        return WebDriverWait(self.driver, timeout).until(lambda d: condition(), message)
+        return self._wait(timeout).until(lambda d: condition(), message)
+
+    def _wait(self, timeout):
+        # The page replaces elements as answers arrive: one read mid-replacement is retried.
+        return WebDriverWait(self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,))
 
     def all(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)

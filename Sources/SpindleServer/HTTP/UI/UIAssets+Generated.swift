@@ -1364,10 +1364,15 @@ const KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consu
 const SPLIT = 12;
 
 function split(text) {
-  const s = String(text || '0');
-  if (!/^\d+$/.test(s)) return [0, 0];
-  if (s.length <= SPLIT) return [0, Number(s)];
-  return [Number(s.slice(0, -SPLIT)), Number(s.slice(-SPLIT))];
+  const s = typeof text === 'string' ? text : String(text ?? '0');
+  const n = s.length;
+  if (n <= SPLIT) {
+    const low = Number(s);
+    return [0, Number.isFinite(low) ? low : 0];
+  }
+  const high = Number(s.slice(0, n - SPLIT));
+  const low = Number(s.slice(n - SPLIT));
+  return Number.isFinite(high) && Number.isFinite(low) ? [high, low] : [0, 0];
 }
 
 const before = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
@@ -1411,6 +1416,67 @@ export function attributes(list) {
 }
 
 /**
+ * One span of the model. Attributes, events and links are converted from OTLP when
+ * first read: a 50,000-span trace opens without converting what no one looks at.
+ */
+class Span {
+  constructor(s, service, resource, scope, start, duration, relative) {
+    const status = s.status || {};
+    const code = STATUS[Number(status.code) || 0] || 'unset';
+    this.index = 0;
+    this.id = String(s.spanId || '').toLowerCase();
+    this.parentID = String(s.parentSpanId || '').toLowerCase();
+    this.traceID = String(s.traceId || '').toLowerCase();
+    this.name = String(s.name || '');
+    this.kind = KINDS[Number(s.kind) || 0] || 'unspecified';
+    this.service = service;
+    this.resource = resource;
+    this.scope = scope;
+    this.start = start;
+    this.duration = duration;
+    this.end = start + duration;
+    this.status = { code, message: String(status.message || '') };
+    this.error = code === 'error';
+    this.parent = null;
+    this.children = [];
+    this.depth = 0;
+    this.orphan = false;
+    this.otlp = s;
+    this.relative = relative;
+    this.cachedAttributes = undefined;
+    this.cachedEvents = undefined;
+    this.cachedLinks = undefined;
+  }
+
+  get attributes() {
+    if (this.cachedAttributes === undefined) this.cachedAttributes = attributes(this.otlp.attributes);
+    return this.cachedAttributes;
+  }
+
+  get events() {
+    if (this.cachedEvents === undefined) {
+      this.cachedEvents = (this.otlp.events || []).map((e) => ({
+        time: this.relative(e.timeUnixNano),
+        name: String(e.name || ''),
+        attributes: attributes(e.attributes),
+      }));
+    }
+    return this.cachedEvents;
+  }
+
+  get links() {
+    if (this.cachedLinks === undefined) {
+      this.cachedLinks = (this.otlp.links || []).map((l) => ({
+        traceID: String(l.traceId || '').toLowerCase(),
+        spanID: String(l.spanId || '').toLowerCase(),
+        attributes: attributes(l.attributes),
+      }));
+    }
+    return this.cachedLinks;
+  }
+}
+
+/**
  * Builds the trace model:
  *   { traceID, start (BigInt ns), duration (ns), spans (depth-first, children by start),
  *     byID (Map), roots, services (sorted), errorCount, maxDepth }
@@ -1447,43 +1513,8 @@ export function buildTrace(otlp) {
   if (maxEnd === null) maxEnd = minStart;
   const relative = relativeNanos(minStartText);
 
-  const spans = raw.map(({ s, start, end, resource, service, scope }) => {
-    const status = s.status || {};
-    const code = STATUS[Number(status.code) || 0] || 'unset';
-    const rel = minus(start, minStart);
-    const duration = minus(end, start);
-    return {
-      index: 0,
-      id: String(s.spanId || '').toLowerCase(),
-      parentID: String(s.parentSpanId || '').toLowerCase(),
-      traceID: String(s.traceId || '').toLowerCase(),
-      name: String(s.name || ''),
-      kind: KINDS[Number(s.kind) || 0] || 'unspecified',
-      service,
-      resource,
-      scope,
-      start: rel,
-      duration,
-      end: rel + duration,
-      attributes: attributes(s.attributes),
-      events: (s.events || []).map((e) => ({
-        time: relative(e.timeUnixNano),
-        name: String(e.name || ''),
-        attributes: attributes(e.attributes),
-      })),
-      links: (s.links || []).map((l) => ({
-        traceID: String(l.traceId || '').toLowerCase(),
-        spanID: String(l.spanId || '').toLowerCase(),
-        attributes: attributes(l.attributes),
-      })),
-      status: { code, message: String(status.message || '') },
-      error: code === 'error',
-      parent: null,
-      children: [],
-      depth: 0,
-      orphan: false,
-    };
-  });
+  const spans = raw.map(({ s, start, end, resource, service, scope }) =>
+    new Span(s, service, resource, scope, minus(start, minStart), minus(end, start), relative));
 
   const byID = new Map();
   for (const span of spans) if (!byID.has(span.id)) byID.set(span.id, span);
