@@ -33,6 +33,19 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]
         ),
+        // Guards the SDK (Spindle): what a span costs the application, and export encoding.
+        .executableTarget(
+            name: "SDKSpans",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Spindle", package: "Spindle"),
+                .product(name: "SpindleModel", package: "Spindle"),
+            ],
+            path: "Benchmarks/SDKSpans",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
