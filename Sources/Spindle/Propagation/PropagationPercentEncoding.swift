@@ -8,21 +8,7 @@ enum PropagationPercentEncoding {
     /// A `%` not followed by two hex digits stays as it is.
     static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         guard bytes.contains(PropagationText.percent) else { return PropagationText.string(bytes) }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if byte == PropagationText.percent, bytes.endIndex - index >= 3,
-               let high = Hex.digitValue(bytes[index + 1]), let low = Hex.digitValue(bytes[index + 2]) {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(byte)
-                index += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return PercentDecoding.decode(bytes, plusAsSpace: false)
     }
 
     /// Encodes every octet of `text`'s UTF-8 for which `keep` is false as `%XX` (uppercase hex).

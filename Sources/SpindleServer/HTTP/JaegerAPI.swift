@@ -206,7 +206,6 @@ enum JaegerAPI {
     /// an encoded `/` stays in its segment). Malformed escapes are kept as they are;
     /// bytes that are not UTF-8 become U+FFFD.
     static func percentDecoded(_ text: String) -> String {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
-        return PercentDecoding.decode(text.utf8, plusAsSpace: false)
+        PercentDecoding.pathSegment(text)
     }
 }

@@ -24,7 +24,7 @@ enum SpindleAPI {
         }
         router.get("\(prefix)/services/:service/operations") { request, context in
             await respond { () throws(APIError) in
-                try await operations(service: JaegerAPI.percentDecoded(context.parameters.get("service") ?? ""), QueryParameters(request), reader: reader)
+                try await operations(service: PercentDecoding.pathSegment(context.parameters.get("service") ?? ""), QueryParameters(request), reader: reader)
             }
         }
         router.get("\(prefix)/attributes") { request, _ in
@@ -32,7 +32,7 @@ enum SpindleAPI {
         }
         router.get("\(prefix)/attributes/:key/values") { request, context in
             await respond { () throws(APIError) in
-                try await attributeValues(key: JaegerAPI.percentDecoded(context.parameters.get("key") ?? ""), QueryParameters(request), reader: reader)
+                try await attributeValues(key: PercentDecoding.pathSegment(context.parameters.get("key") ?? ""), QueryParameters(request), reader: reader)
             }
         }
         router.get("\(prefix)/search") { request, _ in
@@ -89,7 +89,7 @@ enum SpindleAPI {
         router.get("\(prefix)/services/:service/operations/stats") { request, context in
             await respond { () throws(APIError) in
                 let range = try timeRange(QueryParameters(request))
-                let service = JaegerAPI.percentDecoded(context.parameters.get("service") ?? "")
+                let service = PercentDecoding.pathSegment(context.parameters.get("service") ?? "")
                 do throws(AnalyticsError) {
                     return json(SpindleJSON.operationStats(try await REDSeries.operations(reader: reader, service: service, timeRange: range)))
                 } catch {

@@ -14,7 +14,7 @@ import NIOCore
 enum WebUI {
     /// The paths the page routes itself; each answers `index.html`.
     static let pagePaths = ["/", "/search", "/trace/:id", "/compare", "/map", "/services", "/services/:service"]
-    static let fixedPaths = ["/", "/search", "/compare", "/map", "/services"]
+    static let fixedPaths = pagePaths.filter { !$0.contains(":") }
 
     static let securityHeaders: HTTPFields = [
         .contentSecurityPolicy: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
