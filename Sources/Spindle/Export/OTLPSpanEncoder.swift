@@ -57,29 +57,35 @@ struct EncodingPlan {
 
     init(_ spans: [FinishedSpan]) {
         self.spans = spans
+        var groups: [ResourceGroup] = []
         var lastResource = -1
         var lastScope = -1
-        for index in spans.indices {
-            let span = spans[index]
-            if lastResource < 0 || !Self.sameResource(groups[lastResource].resource, span.resource) {
-                if let found = groups.firstIndex(where: { Self.sameResource($0.resource, span.resource) }) {
-                    lastResource = found
-                } else {
-                    groups.append(ResourceGroup(resource: span.resource))
-                    lastResource = groups.count - 1
+        // Hot path: read each span's resource and scope in place; copying a FinishedSpan
+        // retains every one of its fields.
+        spans.withUnsafeBufferPointer { spans in
+            for index in spans.indices {
+                let resource = spans[index].resource
+                if lastResource < 0 || !Self.sameResource(groups[lastResource].resource, resource) {
+                    if let found = groups.firstIndex(where: { Self.sameResource($0.resource, resource) }) {
+                        lastResource = found
+                    } else {
+                        groups.append(ResourceGroup(resource: resource))
+                        lastResource = groups.count - 1
+                    }
+                    lastScope = -1
                 }
-                lastScope = -1
-            }
-            if lastScope < 0 || groups[lastResource].scopes[lastScope].scope != span.scope {
-                if let found = groups[lastResource].scopes.firstIndex(where: { $0.scope == span.scope }) {
-                    lastScope = found
-                } else {
-                    groups[lastResource].scopes.append(ScopeGroup(scope: span.scope))
-                    lastScope = groups[lastResource].scopes.count - 1
+                if lastScope < 0 || groups[lastResource].scopes[lastScope].scope != spans[index].scope {
+                    if let found = groups[lastResource].scopes.firstIndex(where: { $0.scope == spans[index].scope }) {
+                        lastScope = found
+                    } else {
+                        groups[lastResource].scopes.append(ScopeGroup(scope: spans[index].scope))
+                        lastScope = groups[lastResource].scopes.count - 1
+                    }
                 }
+                groups[lastResource].scopes[lastScope].spans.append(index)
             }
-            groups[lastResource].scopes[lastScope].spans.append(index)
         }
+        self.groups = groups
     }
 
     private static func sameResource(_ a: Resource, _ b: Resource) -> Bool {
@@ -93,7 +99,8 @@ struct EncodingPlan {
         spanSizes.reserveCapacity(spans.count)
         // Hot path: read spans in place; copying a FinishedSpan retains each of its fields.
         spans.withUnsafeBufferPointer { spans in
-            for index in spans.indices { spanSizes.append(Self.spanSize(spans[index])) }
+            guard let first = spans.baseAddress else { return }
+            for index in spans.indices { spanSizes.append(Self.spanSize((first + index).pointee)) }
         }
         var total = 0
         for resourceIndex in groups.indices {
@@ -120,7 +127,7 @@ struct EncodingPlan {
         ProtoSize.stringField(scope.name) + ProtoSize.stringField(scope.version)
     }
 
-    static func spanSize(_ span: FinishedSpan) -> Int {
+    static func spanSize(_ span: borrowing FinishedSpan) -> Int {
         var size = 18 + 10  // trace_id and span_id: tag, length, 16 or 8 bytes
         size += traceStateFieldSize(span.context.traceState)
         if let parent = span.parentSpanID, parent.isValid { size += 10 }
@@ -209,6 +216,8 @@ struct EncodingPlan {
     }
 
     private func write(_ spans: UnsafeBufferPointer<FinishedSpan>, into output: inout ProtoWriter) {
+        // Spans are read through the pointer: a subscript read copied (and retained) each.
+        guard let first = spans.baseAddress else { return }
         for group in groups {
             output.messageHeader(1 << 3 | 2, size: group.size)  // resource_spans
             if group.resourceSize > 0 {
@@ -225,13 +234,13 @@ struct EncodingPlan {
                 }
                 for spanIndex in scopeGroup.spans {
                     output.messageHeader(2 << 3 | 2, size: spanSizes[spanIndex])  // spans
-                    Self.writeSpan(spans[spanIndex], &output)
+                    Self.writeSpan((first + spanIndex).pointee, &output)
                 }
             }
         }
     }
 
-    static func writeSpan(_ span: FinishedSpan, _ output: inout ProtoWriter) {
+    static func writeSpan(_ span: borrowing FinishedSpan, _ output: inout ProtoWriter) {
         writeIDs(span.context, &output)
         writeTraceState(span.context.traceState, tag: 3 << 3 | 2, &output)
         if let parent = span.parentSpanID, parent.isValid {

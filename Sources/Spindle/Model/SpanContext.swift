@@ -63,13 +63,39 @@ public struct TraceState: Hashable, Sendable {
 extension ServiceContext {
     /// The span context of the current span (local or extracted), as tracers and
     /// propagators hand it to each other.
+    ///
+    /// A context holds either a recording span of this process (whose span context this
+    /// is) or a bare span context (extracted, or of a span that does not record); setting
+    /// one clears the other.
     public var spanContext: SpanContext? {
-        get { self[SpanContextKey.self] }
-        set { self[SpanContextKey.self] = newValue }
+        get {
+            if let recording = self[RecordingSpanKey.self] { return recording.spanContext }
+            return self[SpanContextKey.self]
+        }
+        set {
+            if self[RecordingSpanKey.self] != nil { self[RecordingSpanKey.self] = nil }
+            self[SpanContextKey.self] = newValue
+        }
+    }
+
+    /// The recording span this context belongs to, when a sampled span of this process
+    /// started it.
+    var recordingSpan: RecordingSpan? {
+        get { self[RecordingSpanKey.self] }
+        set {
+            if self[SpanContextKey.self] != nil { self[SpanContextKey.self] = nil }
+            self[RecordingSpanKey.self] = newValue
+        }
     }
 }
 
 private enum SpanContextKey: ServiceContextKey {
     typealias Value = SpanContext
     static var nameOverride: String? { "spindle-span-context" }
+}
+
+/// A class reference, so storing it in a context boxes nothing.
+private enum RecordingSpanKey: ServiceContextKey {
+    typealias Value = RecordingSpan
+    static var nameOverride: String? { "spindle-recording-span" }
 }

@@ -3,8 +3,8 @@ import Synchronization
 import Tracing
 
 /// The mutable state of a sampled span: the one object allocated per sampled span.
-/// Everything set after start lives under one `Mutex`; `end` takes it once, marks the
-/// span ended, and builds the `FinishedSpan` outside the lock.
+/// Everything set after start lives under one `Mutex` (`State`); `end` takes it once,
+/// marks the span ended, and builds the `FinishedSpan` outside the lock.
 final class RecordingSpan: Sendable {
     let spanContext: SpanContext
     let parentSpanID: SpanID?
@@ -12,18 +12,6 @@ final class RecordingSpan: Sendable {
     let startTimeUnixNano: UInt64
     let pipeline: SpanPipeline
     private let state: Mutex<State>
-
-    private struct State {
-        var name: String
-        var attributes = SpanAttributes()
-        var droppedAttributes = 0
-        var events: [Tracing.SpanEvent] = []
-        var droppedEvents = 0
-        var links: [(context: SpanContext, attributes: SpanAttributes)] = []
-        var droppedLinks = 0
-        var status = SpindleModel.SpanStatus.unset
-        var hasEnded = false
-    }
 
     init(
         name: String, spanContext: SpanContext, parentSpanID: SpanID?, kind: SpindleModel.SpanKind,
@@ -48,14 +36,25 @@ final class RecordingSpan: Sendable {
             let limit = pipeline.limits.attributeCountLimit
             state.withLock { state in
                 guard !state.hasEnded else { return }
-                if newValue.count <= limit {
-                    state.attributes = newValue
-                } else {
-                    let (kept, dropped) = newValue.limited(to: limit, keeping: state.attributes)
-                    state.attributes = kept
-                    state.droppedAttributes += dropped
-                }
+                state.store(newValue, limit: limit, keeping: state.attributes)
             }
+        }
+    }
+
+    /// The attributes, to change in place (`SpindleSpan.attributes`'s `_modify`): moved
+    /// out of the state when far from the count limit, else copied. Hand them back with
+    /// `putBack`.
+    func takeAttributes() -> (attributes: SpanAttributes, moved: Bool) {
+        let limit = pipeline.limits.attributeCountLimit
+        return state.withLock { $0.takeAttributes(limit: limit) }
+    }
+
+    /// Stores attributes changed after `takeAttributes`; finishes the span when an `end`
+    /// came meanwhile.
+    func putBack(_ attributes: SpanAttributes, moved: Bool) {
+        let limit = pipeline.limits.attributeCountLimit
+        if let (ended, endTime) = state.withLock({ $0.putBack(attributes, moved: moved, limit: limit) }) {
+            finish(ended, endTimeUnixNano: endTime)
         }
     }
 
@@ -99,30 +98,31 @@ final class RecordingSpan: Sendable {
 
     /// Ends the span once; later calls do nothing.
     func end(atUnixNano endTime: UInt64) {
-        let ended: State? = state.withLock { state in
-            guard !state.hasEnded else { return nil }
-            state.hasEnded = true
-            return state
+        if let ended = state.withLock({ $0.end(at: endTime) }) {
+            finish(ended, endTimeUnixNano: endTime)
         }
-        guard let ended else { return }
-        let finished = finishedSpan(ended, endTimeUnixNano: endTime)
+    }
+
+    /// Hands the finished span to every processor.
+    private func finish(_ ended: Ended, endTimeUnixNano: UInt64) {
+        let finished = finishedSpan(ended, endTimeUnixNano: endTimeUnixNano)
         for processor in pipeline.processors {
             processor.onEnd(finished)
         }
     }
 
-    private func finishedSpan(_ state: State, endTimeUnixNano: UInt64) -> FinishedSpan {
+    private func finishedSpan(_ state: Ended, endTimeUnixNano: UInt64) -> FinishedSpan {
         let limits = pipeline.limits
         let (attributes, droppedByConversion) = state.attributes.spindleAttributes(
             countLimit: limits.attributeCountLimit, valueLengthLimit: limits.attributeValueLengthLimit)
-        let events = state.events.map { event in
+        let events: [FinishedSpan.Event] = state.events.isEmpty ? [] : state.events.map { event in
             let (attributes, dropped) = event.attributes.spindleAttributes(
                 countLimit: limits.attributePerEventCountLimit, valueLengthLimit: limits.attributeValueLengthLimit)
             return FinishedSpan.Event(
                 name: event.name, timeUnixNano: event.nanosecondsSinceEpoch, attributes: attributes,
                 droppedAttributesCount: dropped)
         }
-        let links = state.links.map { link in
+        let links: [FinishedSpan.Link] = state.links.isEmpty ? [] : state.links.map { link in
             let (attributes, dropped) = link.attributes.spindleAttributes(
                 countLimit: limits.attributePerLinkCountLimit, valueLengthLimit: limits.attributeValueLengthLimit)
             return FinishedSpan.Link(context: link.context, attributes: attributes, droppedAttributesCount: dropped)

@@ -7,13 +7,13 @@ extension SpanAttributes {
     /// the rest as dropped. Strings are truncated to `valueLengthLimit`.
     func spindleAttributes(countLimit: Int, valueLengthLimit: Int?) -> (attributes: [Attribute], dropped: UInt32) {
         if isEmpty { return ([], 0) }
-        var pairs: [(key: String, value: SpanAttribute)] = []
-        pairs.reserveCapacity(count)
-        forEach { pairs.append(($0, $1)) }
-        pairs.sort { $0.key < $1.key }
-        let kept = pairs.prefix(max(countLimit, 0))
-        let attributes = kept.map { Attribute($0.key, $0.value.spindleValue(lengthLimit: valueLengthLimit)) }
-        return (attributes, UInt32(clamping: pairs.count - kept.count))
+        var attributes: [Attribute] = []
+        attributes.reserveCapacity(count)
+        forEach { attributes.append(Attribute($0, $1.spindleValue(lengthLimit: valueLengthLimit))) }
+        attributes.sort { $0.key < $1.key }
+        let dropped = attributes.count - max(countLimit, 0)
+        if dropped > 0 { attributes.removeLast(dropped) }
+        return (attributes, UInt32(clamping: max(dropped, 0)))
     }
 
     /// `self` with at most `limit` keys: the keys already in `accepted` first, then new

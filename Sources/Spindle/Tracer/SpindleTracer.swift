@@ -1,5 +1,5 @@
 public import Instrumentation
-public import SpindleModel
+import SpindleModel
 public import Tracing
 
 /// Spindle's implementation of swift-distributed-tracing's `Tracer`.
@@ -10,8 +10,11 @@ public import Tracing
 /// - dropped: the span records nothing and reaches no processor, but its context still
 ///   carries a span context with the sampled flag cleared, so downstream services see the
 ///   decision. When the parent itself is unsampled (and not remote), the dropped child
-///   reuses the parent's context unchanged: nobody will record either span, and this
-///   keeps a dropped span free of any allocation.
+///   reuses the parent's context unchanged: nobody will record either span.
+///
+/// Neither kind allocates a `ServiceContext` of its own until its `context` is read (see
+/// `SpindleSpan`): a dropped span allocates nothing, a sampled one only its recording
+/// state.
 ///
 /// A disabled tracer (`OTEL_SDK_DISABLED=true`) starts only non-recording spans that
 /// keep the caller's context, without calling the sampler; it still injects and extracts
@@ -25,6 +28,9 @@ public final class SpindleTracer: Tracer, Sendable {
     /// Injects and extracts span contexts (and baggage) for `inject`/`extract`.
     public let propagator: any Instrument
     let pipeline: SpanPipeline
+    /// Built once: what root spans and the sampler's start attributes start from.
+    private let noAttributes = SpanAttributes()
+    private let noTraceState = TraceState()
 
     /// - Parameters:
     ///   - resource: describes this process; shared by every span.
@@ -63,37 +69,41 @@ public final class SpindleTracer: Tracer, Sendable {
         file fileID: String,
         line: UInt
     ) -> SpindleSpan {
-        var context = context()
+        let context = context()
         guard isEnabled else { return SpindleSpan(context: context, recording: nil) }
-        let parent = context.spanContext.flatMap { $0.isValid ? $0 : nil }
-        let traceID = parent?.traceID ?? RandomIDGenerator.traceID()
+        // A top-level context (the common case for a root span) has nothing to look up.
+        let parent = context.isEmpty ? nil : context.spanContext.flatMap { $0.isValid ? $0 : nil }
+        let traceID: TraceID
+        let spanID: SpanID
+        if let parent {
+            traceID = parent.traceID
+            spanID = RandomIDGenerator.spanID()
+        } else {
+            (traceID, spanID) = RandomIDGenerator.rootIDs()
+        }
         let spindleKind = SpindleModel.SpanKind(kind)
         let decision = sampler.shouldSample(
-            parent: parent, traceID: traceID, name: operationName, kind: spindleKind, attributes: [:])
+            parent: parent, traceID: traceID, name: operationName, kind: spindleKind, attributes: noAttributes)
         let parentFlags = parent?.traceFlags ?? []
-        let traceState = parent?.traceState ?? TraceState()
+        let traceState = parent?.traceState ?? noTraceState
 
         switch decision {
         case .drop:
-            // Hot path for unsampled traces: no new context, so no allocation at all.
-            if let parent, !parent.isSampled, !parent.isRemote, context[ActiveRecordingKey.self] == nil {
+            // A local parent that does not record either: nobody records this trace here,
+            // so the child keeps the parent's context as it is.
+            if let parent, !parent.isSampled, !parent.isRemote {
                 return SpindleSpan(context: context, recording: nil)
             }
-            context.spanContext = SpanContext(
-                traceID: traceID, spanID: RandomIDGenerator.spanID(),
-                traceFlags: parentFlags.subtracting(.sampled), traceState: traceState)
-            context[ActiveRecordingKey.self] = nil
-            return SpindleSpan(context: context, recording: nil)
+            let spanContext = SpanContext(
+                traceID: traceID, spanID: spanID, traceFlags: parentFlags.subtracting(.sampled), traceState: traceState)
+            return SpindleSpan(parentContext: context, dropped: spanContext)
         case .recordAndSample:
             let spanContext = SpanContext(
-                traceID: traceID, spanID: RandomIDGenerator.spanID(),
-                traceFlags: parentFlags.union(.sampled), traceState: traceState)
+                traceID: traceID, spanID: spanID, traceFlags: parentFlags.union(.sampled), traceState: traceState)
             let recording = RecordingSpan(
                 name: operationName, spanContext: spanContext, parentSpanID: parent?.spanID, kind: spindleKind,
                 startTimeUnixNano: instant().nanosecondsSinceEpoch, pipeline: pipeline)
-            context.spanContext = spanContext
-            context[ActiveRecordingKey.self] = recording
-            return SpindleSpan(context: context, recording: recording)
+            return SpindleSpan(parentContext: context, recording: recording)
         }
     }
 
@@ -101,11 +111,11 @@ public final class SpindleTracer: Tracer, Sendable {
     /// a non-recording one for a local unsampled span context; nil when the context holds
     /// no span context or only a remote (extracted) one.
     public func activeSpan(identifiedBy context: ServiceContext) -> SpindleSpan? {
-        guard let spanContext = context.spanContext else { return nil }
-        if let recording = context[ActiveRecordingKey.self], recording.spanContext.spanID == spanContext.spanID {
+        if let recording = context.recordingSpan {
             return SpindleSpan(context: context, recording: recording)
         }
-        return spanContext.isRemote ? nil : SpindleSpan(context: context, recording: nil)
+        guard let spanContext = context.spanContext, !spanContext.isRemote else { return nil }
+        return SpindleSpan(context: context, recording: nil)
     }
 
     /// Starts flushing every span processor and returns at once (the protocol's
@@ -143,13 +153,6 @@ public final class SpindleTracer: Tracer, Sendable {
     ) where Extract.Carrier == Carrier {
         propagator.extract(carrier, into: &context, using: extractor)
     }
-}
-
-/// The recording span a context belongs to, for `activeSpan(identifiedBy:)`. A class
-/// reference, so storing it boxes nothing.
-private enum ActiveRecordingKey: ServiceContextKey {
-    typealias Value = RecordingSpan
-    static var nameOverride: String? { "spindle-recording-span" }
 }
 
 extension SpindleModel.SpanKind {
