@@ -2,15 +2,15 @@
 //
 // The package graph is the architecture (see docs/architecture.md):
 //
-//   SpindleModel ── SpindleWire ── Spindle (the SDK users import)
+//   SpindleModel ── SpindleWire ── Spindle (the SDK users import) ── SpindleOTLPGRPC (opt-in OTLP/gRPC export)
 //        │              │
 //        └── SpindleStorage ── SpindleStore (+ SpindleWire for its WAL records) / SpindleClickHouse
 //                 │
 //                 ├── SpindleQuery
 //                 └── SpindleCollector ── SpindleServer ── spindle (executable)
 //
-// Heavy server dependencies (HTTP, gRPC) belong to SpindleServer only; the SDK never
-// pulls them in.
+// Heavy server dependencies (HTTP, gRPC) belong to SpindleServer only, and gRPC also to the
+// SDK's opt-in SpindleOTLPGRPC; the SDK itself never pulls them in.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -23,6 +23,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Spindle", targets: ["Spindle"]),
+        .library(name: "SpindleOTLPGRPC", targets: ["SpindleOTLPGRPC"]),
         .library(name: "SpindleModel", targets: ["SpindleModel"]),
         .library(name: "SpindleWire", targets: ["SpindleWire"]),
         .library(name: "SpindleStorage", targets: ["SpindleStorage"]),
@@ -58,6 +59,15 @@ let package = Package(
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SpindleOTLPGRPC",
+            dependencies: [
+                "Spindle",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,6 +134,17 @@ let package = Package(
         .testTarget(
             name: "SpindleTests",
             dependencies: ["Spindle", "SpindleModel", "SpindleWire", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SpindleOTLPGRPCTests",
+            dependencies: [
+                "SpindleOTLPGRPC", "Spindle", "SpindleModel", "SpindleTesting",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            // The receiver the tests run: grpcio and the official opentelemetry-proto classes.
+            exclude: ["otlp_grpc_receiver.py"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SpindleModelTests", dependencies: ["SpindleModel", "SpindleTesting"], swiftSettings: swiftSettings),

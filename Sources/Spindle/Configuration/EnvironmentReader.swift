@@ -29,11 +29,21 @@ struct EnvironmentReader {
     }
 
     private mutating func readExporter(into configuration: inout SpindleConfiguration) {
+        for name in ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"] {
+            guard let text = value(name) else { continue }
+            if let otlpProtocol = SpindleConfiguration.OTLPProtocol(rawValue: text.lowercased()) {
+                configuration.otlpProtocol = otlpProtocol
+            } else {
+                warn(name, text, "expected http/protobuf or grpc (http/json is not supported)")
+            }
+        }
         if let endpoint = url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
             configuration.tracesEndpoint = endpoint
+            configuration.grpcTracesEndpoint = endpoint
         } else if let base = url("OTEL_EXPORTER_OTLP_ENDPOINT") {
             let text = base.absoluteString
             configuration.tracesEndpoint = URL(string: text + (text.hasSuffix("/") ? "v1/traces" : "/v1/traces")) ?? base
+            configuration.grpcTracesEndpoint = base
         }
         var headers = keyValueList("OTEL_EXPORTER_OTLP_HEADERS") ?? []
         for (name, value) in keyValueList("OTEL_EXPORTER_OTLP_TRACES_HEADERS") ?? [] {

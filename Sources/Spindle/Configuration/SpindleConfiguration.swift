@@ -21,10 +21,18 @@ public struct SpindleConfiguration: Sendable {
     /// `OTEL_RESOURCE_ATTRIBUTES`, decoded, in order (string values).
     public var resourceAttributes: [Attribute] = []
 
+    /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`: the
+    /// transport `http/protobuf` (the default) or `grpc`. The SDK's own exporter speaks
+    /// OTLP/HTTP; the `SpindleOTLPGRPC` library's `makeOTLPExporter()` honours `grpc`.
+    public var otlpProtocol = OTLPProtocol.httpProtobuf
     /// Where OTLP/HTTP trace exports go. `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as-is, else
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` with `v1/traces` appended, else
     /// `http://localhost:4318/v1/traces`.
     public var tracesEndpoint = URL(string: "http://localhost:4318/v1/traces")!
+    /// Where OTLP/gRPC trace exports go (the `SpindleOTLPGRPC` library):
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT`, both as-is,
+    /// else `http://localhost:4317`. `https` asks for TLS.
+    public var grpcTracesEndpoint = URL(string: "http://localhost:4317")!
     /// Extra request headers: `OTEL_EXPORTER_OTLP_HEADERS`, then
     /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (which replaces headers of the same name).
     public var headers: [(name: String, value: String)] = []
@@ -53,6 +61,14 @@ public struct SpindleConfiguration: Sendable {
 
     /// OTLP request body compression.
     public typealias OTLPCompression = OTLPHTTPExporter.Configuration.Compression
+
+    /// The OTLP transports (`OTEL_EXPORTER_OTLP_PROTOCOL`); `http/json` is not supported.
+    public enum OTLPProtocol: String, Sendable, Hashable {
+        /// OTLP/HTTP with protobuf bodies.
+        case httpProtobuf = "http/protobuf"
+        /// OTLP/gRPC.
+        case grpc
+    }
 
     /// The configuration the environment describes (by default the process's).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {

@@ -42,7 +42,7 @@ public final class OTLPHTTPExporter: SpanExporter {
         guard !isShutDown.load(ordering: .relaxed) else { throw .shutDown }
         guard !spans.isEmpty else { return }
         let request = makeRequest(OTLPSpanEncoder.encode(spans))
-        try await send(request)
+        try await configuration.retryPolicy.run(timing: timing) { _ in await attemptOnce(request) }
     }
 
     public func shutdown() async {
@@ -63,29 +63,6 @@ public final class OTLPHTTPExporter: SpanExporter {
             request.httpBody = Data(Gzip.compress(body))
         }
         return request
-    }
-
-    /// Sends `request` until it succeeds or the retry policy gives up.
-    private func send(_ request: URLRequest) async throws(ExportError) {
-        let policy = configuration.retryPolicy
-        let elapsed = timing.startStopwatch()
-        var attempt = 1
-        while true {
-            let outcome = await attemptOnce(request)
-            switch policy.decide(outcome, attempt: attempt, elapsed: elapsed(), jitter: Double.random(in: 0..<1)) {
-            case .succeed:
-                return
-            case .fail(let error):
-                throw error
-            case .retry(let delay):
-                do {
-                    try await timing.sleep(delay)
-                } catch {
-                    throw .failed("the export was cancelled while waiting to retry")
-                }
-                attempt += 1
-            }
-        }
     }
 
     private func attemptOnce(_ request: URLRequest) async -> ExportRetryPolicy.Outcome {
