@@ -20,7 +20,8 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Spindle",
-    platforms: [.macOS(.v15)],
+    // The SDK runs in apps too (issue 7): Synchronization's Mutex and Atomic set the floor.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "Spindle", targets: ["Spindle"]),
         .library(name: "SpindleOTLPGRPC", targets: ["SpindleOTLPGRPC"]),
