@@ -38,4 +38,14 @@ enum PropagationHelpers {
         #expect(extractor.extract(key: "tracestate", from: headers) == nil)
         #expect(extractor.keys(in: headers) == ["TraceParent", "b3"])
     }
+
+    @Test func headerNamesFoldOnlyASCIILetters() {
+        let extractor = HeaderDictionaryExtractor()
+        // HTTP header names are ASCII tokens: only A–Z and a–z match across case.
+        #expect(extractor.extract(key: "x-b3-traceid", from: ["X-B3-TRACEID": "1"]) == "1")
+        #expect(extractor.extract(key: "baggage", from: ["BAGGAGE ": "1"]) == nil)
+        #expect(extractor.extract(key: "tracestate", from: ["tracest\u{0130}te": "1"]) == nil)
+        #expect(extractor.extract(key: "a@b", from: ["a`b": "1"]) == nil)
+        #expect(extractor.extract(key: "k[", from: ["K{": "1"]) == nil)
+    }
 }

@@ -69,11 +69,12 @@ extension ServiceContext {
     /// one clears the other.
     public var spanContext: SpanContext? {
         get {
+            if isEmpty { return nil }
             if let recording = self[RecordingSpanKey.self] { return recording.spanContext }
             return self[SpanContextKey.self]
         }
         set {
-            if self[RecordingSpanKey.self] != nil { self[RecordingSpanKey.self] = nil }
+            if !isEmpty, self[RecordingSpanKey.self] != nil { self[RecordingSpanKey.self] = nil }
             self[SpanContextKey.self] = newValue
         }
     }

@@ -19,8 +19,7 @@ public struct HeaderDictionaryExtractor: CarrierKeysExtractor {
     /// The value of `key`, matched exactly or else case-insensitively.
     public func extract(key: String, from carrier: [String: String]) -> String? {
         if let value = carrier[key] { return value }
-        let lowercased = key.lowercased()
-        return carrier.first { $0.key.lowercased() == lowercased }?.value
+        return carrier.first { PropagationText.equalsIgnoringASCIICase($0.key, key) }?.value
     }
 
     /// The keys, sorted so that the result is deterministic.

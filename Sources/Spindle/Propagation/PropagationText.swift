@@ -41,7 +41,7 @@ enum PropagationText {
 
     /// Parses 1 to 32 hex digits as a big-endian 128-bit number, left-padded with zeros.
     /// `lowercaseOnly` rejects `A-F`; nil for an empty, longer, or non-hex input.
-    static func hex128(_ digits: ArraySlice<UInt8>, lowercaseOnly: Bool) -> (high: UInt64, low: UInt64)? {
+    static func hex128<Digits: Collection<UInt8>>(_ digits: Digits, lowercaseOnly: Bool) -> (high: UInt64, low: UInt64)? {
         guard !digits.isEmpty, digits.count <= 32 else { return nil }
         var high: UInt64 = 0
         var low: UInt64 = 0
@@ -54,13 +54,28 @@ enum PropagationText {
     }
 
     /// Parses 1 to 16 hex digits; nil for an empty, longer, or non-hex input.
-    static func hex64(_ digits: ArraySlice<UInt8>, lowercaseOnly: Bool) -> UInt64? {
+    static func hex64<Digits: Collection<UInt8>>(_ digits: Digits, lowercaseOnly: Bool) -> UInt64? {
         guard digits.count <= 16, let value = hex128(digits, lowercaseOnly: lowercaseOnly) else { return nil }
         return value.low
     }
 
-    /// Two lowercase hex digits of `value`.
-    static func hexByte(_ value: UInt8) -> String {
-        String(Hex.string(UInt64(value)).suffix(2))
+    /// Whether `a` and `b` are equal when ASCII letters are compared without case (how
+    /// HTTP compares header names), without allocating.
+    static func equalsIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        return a.utf8.elementsEqual(b.utf8) { x, y in
+            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+        }
+    }
+
+    /// The lowercase hex digits, by value.
+    static let lowercaseHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Writes the 16 lowercase hex digits of `value` at `offset`; returns the offset after them.
+    static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        for index in 0..<16 {
+            buffer[offset + index] = lowercaseHexDigits[Int(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF]
+        }
+        return offset + 16
     }
 }

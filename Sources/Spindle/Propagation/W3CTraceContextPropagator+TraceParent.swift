@@ -20,7 +20,17 @@ extension W3CTraceContextPropagator {
     ///
     /// The result has `isRemote == true` and an empty ``TraceState``.
     public static func parseTraceParent(_ value: String) -> SpanContext? {
-        let bytes = PropagationText.trimmedBytes(value)
+        // Hot path: parse the string's own UTF-8 in place; copy only a bridged string.
+        if let parsed = value.utf8.withContiguousStorageIfAvailable({ parseTraceParent(utf8: $0) }) { return parsed }
+        return Array(value.utf8).withUnsafeBufferPointer { parseTraceParent(utf8: $0) }
+    }
+
+    private static func parseTraceParent(utf8 value: UnsafeBufferPointer<UInt8>) -> SpanContext? {
+        var start = 0
+        var end = value.count
+        while start < end, value[start] == PropagationText.space || value[start] == PropagationText.tab { start += 1 }
+        while end > start, value[end - 1] == PropagationText.space || value[end - 1] == PropagationText.tab { end -= 1 }
+        let bytes = UnsafeBufferPointer(rebasing: value[start..<end])
         guard bytes.count >= traceParentLength,
               let version = PropagationText.hex64(bytes[0..<2], lowercaseOnly: true), version != 0xFF,
               bytes[2] == PropagationText.dash, bytes[35] == PropagationText.dash, bytes[52] == PropagationText.dash
@@ -46,7 +56,20 @@ extension W3CTraceContextPropagator {
     /// The version `00` `traceparent` value for `context`: `00-{trace-id}-{parent-id}-{flags}`,
     /// with only the `sampled` flag (the others are reserved and must be zero).
     public static func traceParent(of context: SpanContext) -> String {
-        let flags = context.traceFlags.intersection(.sampled).rawValue
-        return "00-\(context.traceID.hexString)-\(context.spanID.hexString)-\(PropagationText.hexByte(flags))"
+        let sampled = context.traceFlags.contains(.sampled)
+        // Written in place: one allocation for the 55 bytes.
+        return String(unsafeUninitializedCapacity: traceParentLength) { buffer in
+            buffer[0] = UInt8(ascii: "0")
+            buffer[1] = UInt8(ascii: "0")
+            buffer[2] = PropagationText.dash
+            var offset = PropagationText.writeHex(context.traceID.high, into: buffer, at: 3)
+            offset = PropagationText.writeHex(context.traceID.low, into: buffer, at: offset)
+            buffer[offset] = PropagationText.dash
+            offset = PropagationText.writeHex(context.spanID.value, into: buffer, at: offset + 1)
+            buffer[offset] = PropagationText.dash
+            buffer[offset + 1] = UInt8(ascii: "0")
+            buffer[offset + 2] = sampled ? UInt8(ascii: "1") : UInt8(ascii: "0")
+            return offset + 3
+        }
     }
 }

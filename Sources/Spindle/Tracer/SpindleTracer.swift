@@ -71,8 +71,7 @@ public final class SpindleTracer: Tracer, Sendable {
     ) -> SpindleSpan {
         let context = context()
         guard isEnabled else { return SpindleSpan(context: context, recording: nil) }
-        // A top-level context (the common case for a root span) has nothing to look up.
-        let parent = context.isEmpty ? nil : context.spanContext.flatMap { $0.isValid ? $0 : nil }
+        let parent = context.spanContext.flatMap { $0.isValid ? $0 : nil }
         let traceID: TraceID
         let spanID: SpanID
         if let parent {
