@@ -45,6 +45,14 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("Spindle: withSpan, sampled (context set as current)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            sampled.withSpan("GET /checkout", context: .topLevel, ofKind: .server) { _ in
+                blackHole(ServiceContext.current)
+            }
+        }
+    }
+
     Benchmark("Spindle: unsampled span, start + end") { benchmark in
         for _ in benchmark.scaledIterations {
             let span = unsampled.startSpan("GET /checkout", context: .topLevel, ofKind: .server)
@@ -96,4 +104,7 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(OTLPSpanEncoder.encode(encodedSpans))
         }
     }
+
+    // The same benchmarks with swift-otel, in the same run (SwiftOTelBenchmarks.swift).
+    swiftOTelBenchmarks()
 }
