@@ -10,11 +10,15 @@ import Tracing
 @Suite(.serialized) struct OTLPGRPCExporterTests {
     static let spans = GRPCExportFixture.spans
     static let requestHex = Hex.string(OTLPSpanEncoder.encode(spans))
+    /// The export timeout of tests that expect the receiver to answer: generous, so that a
+    /// machine busy with other tests (and the Python receiver starved of CPU) does not turn
+    /// a slow answer into DEADLINE_EXCEEDED. No test asserts how long anything takes.
+    static let liveTimeout = Duration.seconds(120)
 
     @Test func everySpanField_arrivesIntact_withTheHeadersAsMetadata() async throws {
         let receiver = try PythonOTLPGRPCReceiver()
         let configuration = OTLPGRPCExporter.Configuration(
-            endpoint: receiver.endpoint, headers: ["Authorization": "Bearer secret", "x-tenant": "t1"]
+            endpoint: receiver.endpoint, headers: ["Authorization": "Bearer secret", "x-tenant": "t1"], timeout: Self.liveTimeout
         )
         let exporter = OTLPGRPCExporter(configuration: configuration)
         try await exporter.export(Self.spans)
@@ -34,7 +38,7 @@ import Tracing
 
     @Test func gzip_isSentWhenConfigured() async throws {
         let receiver = try PythonOTLPGRPCReceiver()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, compression: .gzip))
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, compression: .gzip, timeout: Self.liveTimeout))
         try await exporter.export(Self.spans)
         await exporter.shutdown()
         let requests = try await receiver.requests()
@@ -44,12 +48,12 @@ import Tracing
         // grpcio hides `grpc-encoding` from handlers; a receiver that accepts only
         // uncompressed messages shows that the exporter compresses exactly when asked.
         let identityOnly = try PythonOTLPGRPCReceiver(identityOnly: true)
-        let gzip = OTLPGRPCExporter(configuration: .init(endpoint: identityOnly.endpoint, compression: .gzip))
+        let gzip = OTLPGRPCExporter(configuration: .init(endpoint: identityOnly.endpoint, compression: .gzip, timeout: Self.liveTimeout))
         await #expect(throws: ExportError.rejected("gRPC UNIMPLEMENTED: Compression algorithm 'gzip' is disabled.")) {
             try await gzip.export(Self.spans)
         }
         await gzip.shutdown()
-        let plain = OTLPGRPCExporter(configuration: .init(endpoint: identityOnly.endpoint))
+        let plain = OTLPGRPCExporter(configuration: .init(endpoint: identityOnly.endpoint, timeout: Self.liveTimeout))
         try await plain.export(Self.spans)
         await plain.shutdown()
         #expect(try await identityOnly.requests().map(\.requestHex) == [Self.requestHex])
@@ -58,7 +62,7 @@ import Tracing
     @Test func unavailable_isRetriedWithBackoff_untilTheReceiverTakesTheSpans() async throws {
         let receiver = try PythonOTLPGRPCReceiver([.status("UNAVAILABLE", "restarting"), .status("UNAVAILABLE", "restarting")])
         let clock = RecordingClock()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint), clock: clock)
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout), clock: clock)
         try await exporter.export(Self.spans)
         await exporter.shutdown()
         #expect(try await receiver.requests().map(\.requestHex) == Array(repeating: Self.requestHex, count: 3))
@@ -73,7 +77,7 @@ import Tracing
     func retryableCodes_stopAfterMaxAttempts(code: String) async throws {
         let receiver = try PythonOTLPGRPCReceiver(Array(repeating: .status(code, "try later"), count: 5))
         let clock = RecordingClock()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, maxAttempts: 3), clock: clock)
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout, maxAttempts: 3), clock: clock)
         await #expect(throws: ExportError.failed("gRPC \(code): try later (gave up after 3 attempts)")) {
             try await exporter.export(Self.spans)
         }
@@ -89,7 +93,7 @@ import Tracing
             .status("UNAVAILABLE", "still busy", retryDelay: .seconds(3), in: place),
         ])
         let clock = RecordingClock()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint), clock: clock)
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout), clock: clock)
         try await exporter.export(Self.spans)
         await exporter.shutdown()
         #expect(clock.sleeps == [.milliseconds(2500), .seconds(3)])
@@ -119,7 +123,7 @@ import Tracing
     func otherCodes_areNotRetried_andTheirMessageSurfaces(code: String, message: String) async throws {
         let receiver = try PythonOTLPGRPCReceiver([.status(code, message)])
         let clock = RecordingClock()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint), clock: clock)
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout), clock: clock)
         await #expect(throws: ExportError.rejected("gRPC \(code): \(message)")) { try await exporter.export(Self.spans) }
         await exporter.shutdown()
         #expect(clock.sleeps.isEmpty)
@@ -129,7 +133,7 @@ import Tracing
     @Test func aPartialSuccess_isASuccess() async throws {
         let receiver = try PythonOTLPGRPCReceiver([.partialSuccess(rejectedSpans: 1, "span 2 is too old")])
         let clock = RecordingClock()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint), clock: clock)
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout), clock: clock)
         try await exporter.export(Self.spans)
         await exporter.shutdown()
         #expect(clock.sleeps.isEmpty)
@@ -138,7 +142,7 @@ import Tracing
 
     @Test func shutdown_makesLaterExportsThrowShutDown() async throws {
         let receiver = try PythonOTLPGRPCReceiver()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint))
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout))
         try await exporter.export(Self.spans)
         await exporter.shutdown()
         await #expect(throws: ExportError.shutDown) { try await exporter.export(Self.spans) }
@@ -188,7 +192,7 @@ import Tracing
     /// Exporting inside an application span creates no span and propagates no context.
     @Test func theExportersCalls_areNotTraced() async throws {
         let receiver = try PythonOTLPGRPCReceiver()
-        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint))
+        let exporter = OTLPGRPCExporter(configuration: .init(endpoint: receiver.endpoint, timeout: Self.liveTimeout))
         let recorded = InMemorySpanExporter()
         var configuration = SpindleConfiguration(environment: [:])
         configuration.propagator = W3CTraceContextPropagator()
