@@ -190,7 +190,7 @@ struct EncodingPlan {
         ProtoSize.stringField(attribute.key) + ProtoSize.lengthDelimited(anyValueSize(attribute.value))
     }
 
-    static func anyValueSize(_ value: AttributeValue) -> Int {
+    static func anyValueSize(_ value: borrowing AttributeValue) -> Int {
         switch value {
         case .string(let string): return ProtoSize.lengthDelimited(string.utf8.count)
         case .bool: return 2
@@ -337,21 +337,24 @@ struct EncodingPlan {
     static func writeAttributes(_ attributes: [Attribute], tag: UInt8, _ output: inout ProtoWriter) {
         attributes.withUnsafeBufferPointer { attributes in
             for index in attributes.indices {
-                output.messageHeader(tag, size: keyValueSize(attributes[index]))
-                writeKeyValue(attributes[index], &output)
+                writeKeyValue(attributes[index], tag: tag, &output)
             }
         }
     }
 
+    /// A `KeyValue` message with its tag and length: the value is sized once for both
+    /// length prefixes.
     @inline(__always)
-    static func writeKeyValue(_ attribute: Attribute, _ output: inout ProtoWriter) {
+    static func writeKeyValue(_ attribute: borrowing Attribute, tag: UInt8, _ output: inout ProtoWriter) {
+        let valueSize = anyValueSize(attribute.value)
+        output.messageHeader(tag, size: ProtoSize.stringField(attribute.key) + ProtoSize.lengthDelimited(valueSize))
         output.stringField(1 << 3 | 2, attribute.key)
-        output.messageHeader(2 << 3 | 2, size: anyValueSize(attribute.value))
+        output.messageHeader(2 << 3 | 2, size: valueSize)
         writeAnyValue(attribute.value, &output)
     }
 
     /// `AnyValue`'s oneof: a set field is written even at its default (`""`, `false`, 0).
-    static func writeAnyValue(_ value: AttributeValue, _ output: inout ProtoWriter) {
+    static func writeAnyValue(_ value: borrowing AttributeValue, _ output: inout ProtoWriter) {
         switch value {
         case .string(let string):
             output.messageHeader(1 << 3 | 2, size: string.utf8.count)
