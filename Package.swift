@@ -9,8 +9,9 @@
 //                 ├── SpindleQuery
 //                 └── SpindleCollector ── SpindleServer ── spindle (executable)
 //
-// Heavy server dependencies (HTTP, gRPC) belong to SpindleServer only, and gRPC also to the
-// SDK's opt-in SpindleOTLPGRPC; the SDK itself never pulls them in.
+// Heavy server dependencies (HTTP, gRPC) belong to SpindleServer only, gRPC also to the
+// SDK's opt-in SpindleOTLPGRPC, and swift-crypto (already in the server's graph) to
+// SpindleCollector's redaction; the SDK itself never pulls them in.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -47,6 +48,10 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        // HMAC-SHA256 for the collector's redaction (hash action). Already in the server's
+        // graph (grpc-swift-nio-transport pulls it in through swift-certificates), with the
+        // range swift-certificates accepts.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
     ],
     targets: [
         .target(name: "SpindleModel", swiftSettings: swiftSettings),
@@ -91,6 +96,7 @@ let package = Package(
                 "SpindleModel", "SpindleWire", "SpindleStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -115,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "spindle",
             dependencies: [
-                "SpindleServer", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore", "SpindleQuery",
+                "SpindleServer", "SpindleCollector", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore", "SpindleQuery",
                 // `spindle demo`'s services are traced with the SDK, served by Hummingbird.
                 "Spindle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

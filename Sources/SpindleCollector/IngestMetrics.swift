@@ -13,6 +13,7 @@ import Metrics
 /// | `spindle_invalid_requests_total` | counter | protocol (bodies that did not decode, or of an unsupported type) |
 /// | `spindle_ingest_bytes_in_flight` | gauge | — |
 /// | `spindle_ingest_duration_seconds` | timer | protocol (from the call to `ingest` until it returns or throws) |
+/// | `spindle_redactions_total` | counter | rule, place (kept by `RedactionMetrics`) |
 struct IngestMetrics: Sendable {
     enum RefusalReason: String, CaseIterable, Sendable {
         case overloaded

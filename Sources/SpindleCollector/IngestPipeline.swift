@@ -51,8 +51,12 @@ public enum IngestError: Error, Sendable, Hashable {
     case internalError(String)
 }
 
-/// Validation, backpressure, batching and the hand-off to storage. Acknowledge only after `ingest` returns.
+/// Redaction, validation, backpressure, batching and the hand-off to storage. Acknowledge only after `ingest` returns.
 ///
+/// - **Redaction.** Every admitted batch, whatever protocol it came by, goes through the
+///   pipeline's ``Redactor`` first (by default the built-in rules, masking; see
+///   `docs/redaction.md`), so nothing unredacted is validated, logged or stored.
+///   Redactions are counted in `spindle_redactions_total{rule, place}`.
 /// - **Validation.** Spans with an all-zero trace or span ID, or that end before they
 ///   start, are dropped alone and counted by reason (``IngestOutcome/rejectionMessage``);
 ///   the rest go on.
@@ -90,6 +94,8 @@ public final class IngestPipeline: Sendable {
 
     public let configuration: IngestConfiguration
     let metrics: IngestMetrics
+    private let redactor: Redactor
+    private let redactionMetrics: RedactionMetrics
     private let writer: any TraceWriter
     private let logger: Logger
     /// Time since the pipeline was created, from the injected clock.
@@ -112,14 +118,17 @@ public final class IngestPipeline: Sendable {
         }
     }
 
-    public convenience init(writer: any TraceWriter, configuration: IngestConfiguration = .init(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest")) {
-        self.init(writer: writer, configuration: configuration, metrics: metrics, logger: logger, clock: ContinuousClock())
+    /// A pipeline that redacts with `redactor` (default: the built-in rules).
+    public convenience init(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest")) {
+        self.init(writer: writer, configuration: configuration, redactor: redactor, metrics: metrics, logger: logger, clock: ContinuousClock())
     }
 
     /// A pipeline that times requests (`spindle_ingest_duration_seconds`) with `clock`.
-    public init<C: Clock>(writer: any TraceWriter, configuration: IngestConfiguration = .init(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest"), clock: C) where C.Duration == Duration {
+    public init<C: Clock>(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest"), clock: C) where C.Duration == Duration {
         self.writer = writer
         self.configuration = configuration
+        self.redactor = redactor
+        self.redactionMetrics = RedactionMetrics(ruleNames: redactor.ruleNames, factory: metrics)
         self.metrics = IngestMetrics(factory: metrics)
         self.logger = logger
         let origin = clock.now
@@ -127,7 +136,7 @@ public final class IngestPipeline: Sendable {
         state = Mutex(State(queue: IngestQueue(maxBytesInFlight: configuration.maxBytesInFlight, maxSpansPerWrite: configuration.maxSpansPerWrite)))
     }
 
-    /// Drops invalid spans (all-zero trace or span ID, end before start) alone and counts them by reason; refuses at once with `.overloaded` when accepting `byteCount` more would exceed the bound; otherwise waits until the valid spans are durable in storage (group commit: concurrent submissions are merged into one storage write of up to maxSpansPerWrite spans). Returns what was accepted and rejected.
+    /// Redacts the batch; drops invalid spans (all-zero trace or span ID, end before start) alone and counts them by reason; refuses at once with `.overloaded` when accepting `byteCount` more would exceed the bound; otherwise waits until the valid spans are durable in storage (group commit: concurrent submissions are merged into one storage write of up to maxSpansPerWrite spans). Returns what was accepted and rejected.
     public func ingest(_ batch: SpanBatch, byteCount: Int, protocol ingestProtocol: IngestProtocol) async throws(IngestError) -> IngestOutcome {
         let metrics = self.metrics[ingestProtocol]
         let start = elapsed()
@@ -151,6 +160,9 @@ public final class IngestPipeline: Sendable {
             throw .unavailable("shutting down")
         }
 
+        let redaction = redactor.redact(batch)
+        redactionMetrics.record(redaction.counts)
+        let batch = redaction.batch
         let validation = SpanValidation(batch)
         let rejected = validation.rejected
         if rejected > 0 {

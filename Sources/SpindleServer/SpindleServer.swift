@@ -81,6 +81,7 @@ public final class SpindleServer: Sendable {
         let pipeline = IngestPipeline(
             writer: writer,
             configuration: IngestConfiguration(maxBytesInFlight: configuration.maxBytesInFlight),
+            redactor: try configuration.makeRedactor(),
             metrics: PrometheusMetricsFactory(registry: registry),
             logger: logger
         )

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import Logging
+import SpindleCollector
 import SpindleServer
 import SpindleStore
 
@@ -75,6 +77,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("ui-dir"), help: ArgumentHelp("Serve the web UI from this directory instead of the built-in copy (for working on the UI).", visibility: .hidden))
     var uiDirectory: String?
 
+    @Option(help: "Redact secrets (secret-named keys, bearer tokens, JWTs, card numbers, emails, URL credentials) before storing: on (the default) or off. See docs/redaction.md.")
+    var redaction: RedactionMode = .on
+
+    @Option(name: .customLong("redaction-action"), help: "What redaction does with a secret: mask (replace it with [REDACTED]), hash (a keyed hash, so equal values still group; needs --redaction-hash-key-file) or drop (remove the attribute).")
+    var redactionAction: RedactionActionOption = .mask
+
+    @Option(name: .customLong("redaction-hash-key-file"), help: "A file holding the key of the hash action (at least 16 bytes; one trailing newline is ignored). The key is never logged.")
+    var redactionHashKeyFile: String?
+
+    enum RedactionMode: String, ExpressibleByArgument, CaseIterable {
+        case on
+        case off
+    }
+
+    enum RedactionActionOption: String, ExpressibleByArgument, CaseIterable {
+        case mask
+        case hash
+        case drop
+    }
+
     enum StorageOption: String, ExpressibleByArgument, CaseIterable {
         case memory
         case native
@@ -113,6 +135,33 @@ struct ServeCommand: AsyncParsableCommand {
         guard ByteCount.parse(maxBytesInFlight) != nil else {
             throw ValidationError("--max-bytes-in-flight \"\(maxBytesInFlight)\" is not a size; write bytes (268435456) or a size with a unit (256MiB)")
         }
+        if redactionAction == .hash, redactionHashKeyFile == nil, redaction == .on {
+            throw ValidationError("--redaction-action hash needs a key: pass --redaction-hash-key-file PATH (a file of at least 16 bytes)")
+        }
+    }
+
+    /// The redaction these flags describe; reads the hash key file.
+    func redactionConfiguration() throws -> RedactionConfiguration {
+        guard redaction == .on else { return .disabled }
+        var configuration = RedactionConfiguration(defaultAction: RedactionAction(rawValue: redactionAction.rawValue) ?? .mask)
+        if let path = redactionHashKeyFile {
+            configuration.hashKey = try Self.readHashKey(path)
+        }
+        return configuration
+    }
+
+    /// The file's bytes, less one trailing newline. Errors name the file, never its contents.
+    static func readHashKey(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read --redaction-hash-key-file \(path); give a readable file holding the key")
+        }
+        var key = [UInt8](data)
+        if key.last == UInt8(ascii: "\n") { key.removeLast() }
+        if key.last == UInt8(ascii: "\r") { key.removeLast() }
+        guard key.count >= RedactionConfiguration.minimumHashKeyBytes else {
+            throw ValidationError("--redaction-hash-key-file \(path) holds \(key.count) bytes; the key must be at least \(RedactionConfiguration.minimumHashKeyBytes)")
+        }
+        return key
     }
 
     /// The server configuration these flags describe.
@@ -136,7 +185,8 @@ struct ServeCommand: AsyncParsableCommand {
             maxBodyBytes: maxBodyBytes,
             maxBytesInFlight: maxBytesInFlight,
             logLevel: logLevel.level,
-            uiDirectory: uiDirectory
+            uiDirectory: uiDirectory,
+            redaction: try redactionConfiguration()
         )
     }
 

@@ -1,4 +1,5 @@
 public import Logging
+public import SpindleCollector
 public import SpindleStore
 
 /// Everything `spindle serve` can be told: where to listen, where and how to store, and
@@ -57,6 +58,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     /// Serve the web UI from this directory, read on every request, instead of the copy
     /// built into the binary: for working on the UI without rebuilding.
     public var uiDirectory: String?
+    /// How secrets are redacted before anything is stored: on by default, with the
+    /// built-in rules (`docs/redaction.md`). Its hash key is never logged.
+    public var redaction: RedactionConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -76,7 +80,8 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         requestReadTimeout: Duration = .seconds(30),
         shutdownTimeout: Duration = .seconds(30),
         logLevel: Logger.Level = .info,
-        uiDirectory: String? = nil
+        uiDirectory: String? = nil,
+        redaction: RedactionConfiguration = RedactionConfiguration()
     ) {
         self.host = host
         self.otlpGRPCPort = otlpGRPCPort
@@ -96,6 +101,7 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.shutdownTimeout = shutdownTimeout
         self.logLevel = logLevel
         self.uiDirectory = uiDirectory
+        self.redaction = redaction
     }
 
     /// Every port 0 (any free port) on loopback and memory storage: what tests use, so
@@ -143,6 +149,16 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         }
         if requestReadTimeout <= .zero {
             throw SpindleServerError(.invalidConfiguration, "the request read timeout must be positive")
+        }
+        _ = try makeRedactor()
+    }
+
+    /// The pipeline's redactor, built from ``redaction``.
+    func makeRedactor() throws(SpindleServerError) -> Redactor {
+        do {
+            return try Redactor(configuration: redaction)
+        } catch {
+            throw SpindleServerError(.invalidConfiguration, "redaction: \(error.message)")
         }
     }
 }
