@@ -2,6 +2,7 @@ import Foundation
 import Spindle
 import SpindleModel
 import SpindleOTLPGRPC
+import SpindleTesting
 import Testing
 import Tracing
 
