@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "SpindleQuery", targets: ["SpindleQuery"]),
         .library(name: "SpindleTesting", targets: ["SpindleTesting"]),
         .library(name: "SpindleSamples", targets: ["SpindleSamples"]),
+        .library(name: "SpindleCollector", targets: ["SpindleCollector"]), // for Benchmarks/ (its Collector target measures it)
         .executable(name: "spindle", targets: ["spindle"]),
     ],
     dependencies: [

@@ -49,6 +49,22 @@ let package = Package(
                 .plugin(name: "BenchmarkPlugin", package: "benchmark"),
             ]
         ),
+        // Guards SpindleCollector's redaction: its cost per batch, on and off, next to the
+        // OTLP protobuf decode it follows in the ingest pipeline (issue 8).
+        .executableTarget(
+            name: "Collector",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SpindleCollector", package: "Spindle"),
+                .product(name: "SpindleWire", package: "Spindle"),
+                .product(name: "SpindleModel", package: "Spindle"),
+                .product(name: "SpindleSamples", package: "Spindle"),
+            ],
+            path: "Benchmarks/Collector",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark"),
+            ]
+        ),
         // Guards the SDK (Spindle): what a span costs the application, and export encoding,
         // next to the same benchmarks run with swift-otel.
         .executableTarget(
