@@ -12,6 +12,10 @@ public enum PythonTools {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public struct Output: Sendable {

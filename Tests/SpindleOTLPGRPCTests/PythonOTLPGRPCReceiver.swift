@@ -5,10 +5,6 @@ import SpindleTesting
 import FoundationNetworking
 #endif
 
-struct ReceiverFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
 /// `otlp_grpc_receiver.py` (grpcio and the official opentelemetry-proto classes) in a
 /// child process: records every Export request and answers from a script, then OK.
 final class PythonOTLPGRPCReceiver {
@@ -52,7 +48,7 @@ final class PythonOTLPGRPCReceiver {
 
     static let script = PythonTools.repositoryRoot.appendingPathComponent("Tests/SpindleOTLPGRPCTests/otlp_grpc_receiver.py").path
 
-    private let process = Process()
+    private let server: PythonServer
     /// The gRPC port, and the port of the HTTP listing of requests (0 for a silent one).
     let port: Int
     private let requestsPort: Int
@@ -70,31 +66,12 @@ final class PythonOTLPGRPCReceiver {
     }
 
     private init(arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: try PythonTools.python())
-        process.arguments = [Self.script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ReceiverFailure(description: "otlp_grpc_receiver.py exited before printing its ports") }
-            line.append(chunk)
-        }
-        let ports = String(decoding: line, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-        guard let port = ports.first else { throw ReceiverFailure(description: "otlp_grpc_receiver.py printed no port") }
-        self.port = port
-        requestsPort = ports.count > 1 ? ports[1] : 0
+        server = try PythonServer([Self.script] + arguments)
+        port = server.ports[0]
+        requestsPort = server.ports.count > 1 ? server.ports[1] : 0
     }
 
-    deinit { stop() }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    func stop() { server.stop() }
 
     var endpoint: URL { URL(string: "http://127.0.0.1:\(port)")! }
 

@@ -5,25 +5,6 @@ import SpindleTesting
 import SpindleWire
 import Testing
 
-/// The venv's python, found from the real path of this file, so that it works from any
-/// package that links the tests in.
-enum ExportPython {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static func path() throws -> String {
-        let result = try PythonTools.run(repositoryRoot.appendingPathComponent("scripts/python-env.sh").path, [])
-        guard result.status == 0, let path = result.stdout.split(separator: "\n").last.map(String.init) else {
-            throw ExportPython.Failure(description: "scripts/python-env.sh failed (exit \(result.status)): \(result.stderr)")
-        }
-        return path
-    }
-}
-
 /// Spans with every field the encoder writes.
 enum EncoderFixture {
     static let checkout = Spindle.Resource(attributes: [
@@ -131,8 +112,8 @@ enum EncoderFixture {
         }
         try Data(bytes).write(to: file)
         try Data(dumpScript.utf8).write(to: script)
-        let output = try PythonTools.run(try ExportPython.path(), [script.path, file.path])
-        guard output.status == 0 else { throw ExportPython.Failure(description: output.stderr) }
+        let output = try PythonTools.run(try PythonTools.python(), [script.path, file.path])
+        guard output.status == 0 else { throw PythonTools.Failure(description: output.stderr) }
         return output.stdout.split(separator: "\n").map(String.init)
     }
 

@@ -63,36 +63,16 @@ final class ScriptedOTLPServer {
         server.serve_forever()
         """
 
-    let process = Process()
+    private let server: PythonServer
     let port: Int
 
     init(_ responses: [Response] = []) throws {
         let scriptJSON = String(decoding: try JSONEncoder().encode(responses), as: UTF8.self)
-        process.executableURL = URL(fileURLWithPath: try ExportPython.path())
-        process.arguments = ["-c", Self.script, scriptJSON]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw ExportPython.Failure(description: "the test server exited before printing its port") }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ExportPython.Failure(description: "the test server printed no port")
-        }
-        self.port = port
+        server = try PythonServer(["-c", Self.script, scriptJSON])
+        port = server.ports[0]
     }
 
-    deinit { stop() }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
+    func stop() { server.stop() }
 
     var endpoint: URL { URL(string: "http://127.0.0.1:\(port)/v1/traces")! }
 
