@@ -8,12 +8,13 @@ import Metrics
 /// | `spindle_received_spans_total` | counter | protocol |
 /// | `spindle_received_bytes_total` | counter | protocol |
 /// | `spindle_accepted_spans_total` | counter | protocol |
-/// | `spindle_rejected_spans_total` | counter | protocol, reason (`zero_trace_id`, `zero_span_id`, `end_before_start`) |
+/// | `spindle_rejected_spans_total` | counter | protocol, reason (`zero_trace_id`, `zero_span_id`, `end_before_start`, `values_nest_too_deep`, `request_too_large`, `trace_too_large`) |
 /// | `spindle_refused_requests_total` | counter | protocol, reason (`overloaded`, `unavailable`, `internal_error`) |
 /// | `spindle_invalid_requests_total` | counter | protocol (bodies that did not decode, or of an unsupported type) |
 /// | `spindle_ingest_bytes_in_flight` | gauge | — |
 /// | `spindle_ingest_duration_seconds` | timer | protocol (from the call to `ingest` until it returns or throws) |
 /// | `spindle_redactions_total` | counter | rule, place (kept by `RedactionMetrics`) |
+/// | `spindle_limited_total` | counter | limit (`attributes_dropped`, `events_dropped`, `links_dropped`, `values_truncated`, `traces_marked`; kept by `SpanLimiter`) |
 struct IngestMetrics: Sendable {
     enum RefusalReason: String, CaseIterable, Sendable {
         case overloaded

@@ -17,11 +17,24 @@ public struct IngestConfiguration: Sendable {
     public var maxBytesInFlight: Int
     /// The most spans in one storage write (default 16 384): batching toward storage.
     public var maxSpansPerWrite: Int
+    /// What one span, trace and request may hold (`docs/limits.md`).
+    public var limits: SpanLimits
 
-    public init(maxBytesInFlight: Int = 256 << 20, maxSpansPerWrite: Int = 16_384) {
+    public init(maxBytesInFlight: Int = 256 << 20, maxSpansPerWrite: Int = 16_384, limits: SpanLimits = SpanLimits()) {
         self.maxBytesInFlight = maxBytesInFlight
         self.maxSpansPerWrite = maxSpansPerWrite
+        self.limits = limits
     }
+}
+
+/// Sees every valid span as the pipeline accepts it: after redaction and validation,
+/// before tail sampling, so what it counts stays true whatever is kept. Span metrics and
+/// the live tail are observers.
+///
+/// `observe` runs on the request's task before the request waits for storage: it must be
+/// quick and must not block (buffer, count, hand off).
+public protocol IngestObserver: Sendable {
+    func observe(_ batch: SpanBatch)
 }
 
 /// What became of the spans of one request.
@@ -60,6 +73,17 @@ public enum IngestError: Error, Sendable, Hashable {
 /// - **Validation.** Spans with an all-zero trace or span ID, or that end before they
 ///   start, are dropped alone and counted by reason (``IngestOutcome/rejectionMessage``);
 ///   the rest go on.
+/// - **Limits.** ``SpanLimits`` (``IngestConfiguration/limits``): attributes, events and
+///   links past their counts are dropped, long values cut, spans past the per-request and
+///   per-trace limits rejected like invalid ones (`docs/limits.md`).
+/// - **Observers.** Every ``IngestObserver`` (span metrics, the live tail) sees the
+///   valid spans before tail sampling, so rates count every span.
+/// - **Tail sampling** (optional, ``TailSampler``). Spans of undecided traces are
+///   buffered and the request is acknowledged once its other spans are durable: a
+///   buffered span is acknowledged while it is only in memory, as in every tail sampler
+///   (a crash loses at most the decision wait's worth). A decision loop started by
+///   ``run()`` writes the kept traces when their wait is over; ``shutdown()`` decides
+///   everything still buffered and writes what is kept before ``run()`` returns.
 /// - **Backpressure.** ``bytesInFlight`` counts the bytes (the `byteCount` the listener
 ///   passes, the decompressed body) of requests admitted but not yet durable or failed. A
 ///   request that would take it past ``IngestConfiguration/maxBytesInFlight`` is refused
@@ -96,6 +120,11 @@ public final class IngestPipeline: Sendable {
     let metrics: IngestMetrics
     private let redactor: Redactor
     private let redactionMetrics: RedactionMetrics
+    private let observers: [any IngestObserver]
+    private let limiter: SpanLimiter
+    private let tailSampler: TailSampler?
+    /// Sleeps on the injected clock (the tail-sampling decision loop's tick).
+    private let sleep: @Sendable (Duration) async throws -> Void
     private let writer: any TraceWriter
     private let logger: Logger
     /// Time since the pipeline was created, from the injected clock.
@@ -105,7 +134,8 @@ public final class IngestPipeline: Sendable {
     private typealias Waiter = CheckedContinuation<Result<Void, IngestError>, Never>
 
     private struct State {
-        var queue: IngestQueue<Waiter>
+        /// A nil waiter is a write of the pipeline's own (tail-sampling decisions).
+        var queue: IngestQueue<Waiter?>
         /// The writer loop, while it waits for work.
         var loopWaiter: CheckedContinuation<Void, Never>?
         var isRunning = false
@@ -119,13 +149,17 @@ public final class IngestPipeline: Sendable {
     }
 
     /// A pipeline that redacts with `redactor` (default: the built-in rules).
-    public convenience init(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest")) {
-        self.init(writer: writer, configuration: configuration, redactor: redactor, metrics: metrics, logger: logger, clock: ContinuousClock())
+    public convenience init(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), observers: [any IngestObserver] = [], tailSampler: TailSampler? = nil, metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest")) {
+        self.init(writer: writer, configuration: configuration, redactor: redactor, observers: observers, tailSampler: tailSampler, metrics: metrics, logger: logger, clock: ContinuousClock())
     }
 
     /// A pipeline that times requests (`spindle_ingest_duration_seconds`) with `clock`.
-    public init<C: Clock>(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest"), clock: C) where C.Duration == Duration {
+    public init<C: Clock>(writer: any TraceWriter, configuration: IngestConfiguration = .init(), redactor: Redactor = Redactor(), observers: [any IngestObserver] = [], tailSampler: TailSampler? = nil, metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "spindle.ingest"), clock: C) where C.Duration == Duration {
         self.writer = writer
+        self.observers = observers
+        self.tailSampler = tailSampler
+        sleep = { try await clock.sleep(for: $0) }
+        self.limiter = SpanLimiter(limits: configuration.limits, metrics: metrics)
         self.configuration = configuration
         self.redactor = redactor
         self.redactionMetrics = RedactionMetrics(ruleNames: redactor.ruleNames, factory: metrics)
@@ -163,36 +197,58 @@ public final class IngestPipeline: Sendable {
         let redaction = redactor.redact(batch)
         redactionMetrics.record(redaction.counts)
         let batch = redaction.batch
-        let validation = SpanValidation(batch)
+        var validation = SpanValidation(batch)
+        let limited = limiter.apply(validation.validSpans(of: batch))
+        validation.add(limited.rejectedByRequestLimit, .requestTooLarge)
+        validation.add(limited.rejectedByTraceLimit, .traceTooLarge)
         let rejected = validation.rejected
+        let rejectionMessage = rejected > 0 ? validation.message(limits: configuration.limits) : ""
         if rejected > 0 {
             for reason in SpanRejectionReason.allCases where validation.count(reason) > 0 {
                 metrics.rejectedSpans[reason.rawValue].increment(by: validation.count(reason))
             }
-            logger.debug("rejected invalid spans", metadata: ["protocol": "\(ingestProtocol.rawValue)", "reasons": "\(validation.message)"])
+            logger.debug("rejected spans", metadata: ["protocol": "\(ingestProtocol.rawValue)", "reasons": "\(rejectionMessage)"])
         }
-        let valid = validation.validSpans(of: batch)
-        let outcome = IngestOutcome(accepted: valid.spanCount, rejected: rejected, rejectionMessage: validation.message)
-        if valid.isEmpty {
+        let valid = limited.batch
+        if !valid.isEmpty {
+            for observer in observers { observer.observe(valid) }
+        }
+        // Accepted counts the client's spans: a trace-limit marker is Spindle's own.
+        let outcome = IngestOutcome(accepted: batch.spanCount - rejected, rejected: rejected, rejectionMessage: rejectionMessage)
+        // Tail sampling buffers what it has not decided; what is to be written now are the
+        // spans of traces already kept. A request admitted before a shutdown may offer
+        // after it, when everything else was decided: it then decides what is left.
+        let toWrite: SpanBatch
+        if let tailSampler {
+            let now = elapsed()
+            let ready = tailSampler.offer(valid, now: now)
+            let isShuttingDown = state.withLock { !$0.queue.isAcceptingRequests }
+            toWrite = isShuttingDown ? SpanBatch(concatenating: [ready, tailSampler.decideAll(now: now)]) : ready
+        } else {
+            toWrite = valid
+        }
+        if toWrite.isEmpty {
             let loop = state.withLock { state in
                 state.queue.withdraw(byteCount: byteCount)
                 self.metrics.bytesInFlight.record(state.queue.bytesInFlight)
                 return state.wakeLoop()
             }
             loop?.resume()
+            // Nothing to write now: the spans are invalid, or buffered by tail sampling.
+            metrics.acceptedSpans.increment(by: outcome.accepted)
             return outcome
         }
 
         let result = await withCheckedContinuation { (waiter: Waiter) in
             let loop = state.withLock { state in
-                state.queue.enqueue(valid, byteCount: byteCount, waiter: waiter)
+                state.queue.enqueue(toWrite, byteCount: byteCount, waiter: waiter)
                 return state.wakeLoop()
             }
             loop?.resume()
         }
         switch result {
         case .success:
-            metrics.acceptedSpans.increment(by: valid.spanCount)
+            metrics.acceptedSpans.increment(by: outcome.accepted)
             return outcome
         case .failure(let error):
             switch error {
@@ -217,15 +273,63 @@ public final class IngestPipeline: Sendable {
             return
         }
         await withTaskCancellationHandler {
-            await writeLoop()
+            await withDiscardingTaskGroup { group in
+                if let tailSampler {
+                    group.addTask { await self.decisionLoop(tailSampler) }
+                }
+                await writeLoop()
+                group.cancelAll()
+            }
         } onCancel: {
             shutdown()
         }
     }
 
+    /// Decides the traces whose decision wait is over, on a tick of a tenth of the wait
+    /// (between 10 ms and 1 s), until cancelled.
+    private func decisionLoop(_ sampler: TailSampler) async {
+        let tick = min(max(sampler.configuration.decisionWait / 10, .milliseconds(10)), .seconds(1))
+        while !Task.isCancelled {
+            do {
+                try await sleep(tick)
+            } catch {
+                return
+            }
+            decideDueTraces()
+        }
+    }
+
+    /// Writes the spans of every trace tail sampling decided to keep whose wait is over
+    /// (the decision loop calls it; tests call it directly). Does not wait for the write.
+    func decideDueTraces() {
+        guard let tailSampler else { return }
+        // Admitted first, so the writer loop cannot finish while the decision is taken
+        // (outside the lock: rules and copying the kept spans take time).
+        state.withLock { $0.queue.admitInternal() }
+        let kept = tailSampler.decideDue(now: elapsed())
+        let loop = state.withLock { state in
+            if kept.isEmpty {
+                state.queue.withdraw(byteCount: 0)
+            } else {
+                state.queue.enqueue(kept, byteCount: 0, waiter: nil)
+            }
+            return state.wakeLoop()
+        }
+        loop?.resume()
+    }
+
     /// Stops accepting (new ingest calls throw `.unavailable("shutting down")`), lets `run()` drain and return.
     public func shutdown() {
         let loop = state.withLock { state in
+            // Tail sampling decides everything it holds now, so it is written before the
+            // loop finishes.
+            if state.queue.isAcceptingRequests, let tailSampler {
+                let kept = tailSampler.decideAll(now: elapsed())
+                if !kept.isEmpty {
+                    state.queue.admitInternal()
+                    state.queue.enqueue(kept, byteCount: 0, waiter: nil)
+                }
+            }
             state.queue.shutdown()
             return state.wakeLoop()
         }
@@ -270,7 +374,13 @@ public final class IngestPipeline: Sendable {
                     return completions
                 }
                 for completion in completions {
-                    completion.waiter.resume(returning: completion.result)
+                    if let waiter = completion.waiter {
+                        waiter.resume(returning: completion.result)
+                    } else if case .failure(let error) = completion.result {
+                        // Spans kept by tail sampling whose requests were acknowledged
+                        // when they were buffered: nobody is left to retry them.
+                        logger.error("writing spans kept by tail sampling failed; they are lost", metadata: ["error": "\(error)"])
+                    }
                 }
             }
         }
@@ -301,7 +411,7 @@ public final class IngestPipeline: Sendable {
 
 extension Duration {
     /// Nanoseconds, clamped to `Int64`'s range.
-    var clampedNanoseconds: Int64 {
+    public var clampedNanoseconds: Int64 {
         let (seconds, attoseconds) = components
         let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

@@ -120,6 +120,17 @@ struct IngestQueue<Waiter> {
         submissions[id] = Submission(waiter: waiter, byteCount: max(0, byteCount), remainingParts: partCount, failure: nil)
     }
 
+    /// Admits a write of the pipeline's own (tail sampling's decisions), of no bytes,
+    /// whether accepting or draining: like an admitted request it keeps the queue from
+    /// finishing until it is enqueued (``enqueue(_:byteCount:waiter:)``) or withdrawn. Not
+    /// after ``nextStep()`` said `.finish`.
+    mutating func admitInternal() {
+        admittedNotEnqueued += 1
+    }
+
+    /// False once ``shutdown()`` was called.
+    var isAcceptingRequests: Bool { isAccepting }
+
     /// Stops admitting; what was admitted is still written.
     mutating func shutdown() {
         isAccepting = false

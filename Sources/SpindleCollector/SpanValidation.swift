@@ -8,6 +8,10 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
     case zeroSpanID
     case endBeforeStart
     case valuesNestTooDeep
+    /// Past ``SpanLimits/maxSpansPerRequest`` (counted by ``SpanLimiter``, not here).
+    case requestTooLarge
+    /// Past ``SpanLimits/maxSpansPerTrace`` (counted by ``SpanLimiter``, not here).
+    case traceTooLarge
 
     /// The `reason` dimension of `spindle_rejected_spans_total`.
     var metricLabel: String {
@@ -16,16 +20,20 @@ enum SpanRejectionReason: Int, CaseIterable, Sendable {
         case .zeroSpanID: "zero_span_id"
         case .endBeforeStart: "end_before_start"
         case .valuesNestTooDeep: "values_nest_too_deep"
+        case .requestTooLarge: "request_too_large"
+        case .traceTooLarge: "trace_too_large"
         }
     }
 
     /// How `partial_success.error_message` describes spans rejected for this reason.
-    var phrase: String {
+    func phrase(limits: SpanLimits) -> String {
         switch self {
         case .zeroTraceID: "with an all-zero trace_id"
         case .zeroSpanID: "with an all-zero or malformed span_id or parent_span_id"
         case .endBeforeStart: "ending before it starts"
         case .valuesNestTooDeep: "with attribute values nested more than \(SpanTables.maxStoredNesting) levels deep"
+        case .requestTooLarge: "past the limit of \(limits.maxSpansPerRequest ?? 0) spans per request"
+        case .traceTooLarge: "past the limit of \(limits.maxSpansPerTrace ?? 0) spans per trace"
         }
     }
 }
@@ -76,6 +84,11 @@ struct SpanValidation: Sendable {
 
     func count(_ reason: SpanRejectionReason) -> Int { counts[reason.rawValue] }
 
+    /// Adds spans rejected after validation (by the limits).
+    mutating func add(_ count: Int, _ reason: SpanRejectionReason) {
+        counts[reason.rawValue] += count
+    }
+
     /// The batch without its invalid spans.
     func validSpans(of batch: SpanBatch) -> SpanBatch {
         guard let validIndices else { return batch }
@@ -84,12 +97,15 @@ struct SpanValidation: Sendable {
 
     /// `partial_success.error_message`: "" when nothing was rejected, otherwise e.g.
     /// "2 spans rejected: 1 with an all-zero trace_id, 1 ending before it starts".
-    var message: String {
+    var message: String { message(limits: .unlimited) }
+
+    /// ``message``, with the limits that rejected spans named.
+    func message(limits: SpanLimits) -> String {
         let total = rejected
         guard total > 0 else { return "" }
         let parts = SpanRejectionReason.allCases.compactMap { reason -> String? in
             let count = counts[reason.rawValue]
-            return count == 0 ? nil : "\(count) \(reason.phrase)"
+            return count == 0 ? nil : "\(count) \(reason.phrase(limits: limits))"
         }
         return "\(total) \(total == 1 ? "span" : "spans") rejected: " + parts.joined(separator: ", ")
     }
