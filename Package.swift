@@ -53,6 +53,8 @@ let package = Package(
         // graph (grpc-swift-nio-transport pulls it in through swift-certificates), with the
         // range swift-certificates accepts.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
+        // `spindle serve --config FILE`: the YAML configuration file (server only).
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(name: "SpindleModel", swiftSettings: swiftSettings),
@@ -114,6 +116,8 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The web UI's files, compiled in by scripts/embed-ui.py (UIAssets+Generated.swift).
             exclude: ["Resources"],
@@ -184,6 +188,9 @@ let package = Package(
             dependencies: [
                 "SpindleServer", "SpindleStorage", "SpindleWire", "SpindleTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // A local webhook receiver for the alerting tests.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

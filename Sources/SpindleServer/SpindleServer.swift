@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import Prometheus
 import ServiceLifecycle
@@ -27,6 +28,10 @@ public final class SpindleServer: Sendable {
     public let reader: any TraceReader
     let registry: PrometheusCollectorRegistry
     private let pipeline: IngestPipeline
+    /// Span metrics, nil when turned off.
+    let spanMetrics: SpanMetrics?
+    /// The alert rules' evaluation and delivery.
+    let alerting: AlertingService?
     private let logger: Logger
     private let readiness: ListenerReadiness
     private let services: [any Service]
@@ -67,7 +72,9 @@ public final class SpindleServer: Sendable {
         writer: any TraceWriter,
         reader: any TraceReader,
         logger: Logger = Logger(label: "spindle"),
-        close: (@Sendable () async -> Void)? = nil
+        close: (@Sendable () async -> Void)? = nil,
+        wallClock: @escaping @Sendable () -> Duration = SpindleServer.unixTime,
+        webhookBackoff: Duration = .seconds(1)
     ) throws(SpindleServerError) {
         try configuration.validate()
         var logger = logger
@@ -78,10 +85,26 @@ public final class SpindleServer: Sendable {
 
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
+        let liveTail = LiveTailHub(configuration: configuration.liveTail, registry: registry)
+        let spanMetrics = configuration.spanMetrics.map { SpanMetrics(configuration: $0, now: wallClock) }
+        self.spanMetrics = spanMetrics
+        let alerting = try spanMetrics.map { spanMetrics throws(SpindleServerError) in
+            try AlertingService(
+                configuration: configuration.alerts,
+                metrics: spanMetrics,
+                notifier: WebhookNotifier(logger: logger, metrics: PrometheusMetricsFactory(registry: registry), firstBackoff: webhookBackoff),
+                now: wallClock,
+                logger: logger
+            )
+        }
+        self.alerting = alerting
+        let observers: [any IngestObserver] = (spanMetrics.map { [$0] } ?? []) + [liveTail]
         let pipeline = IngestPipeline(
             writer: writer,
-            configuration: IngestConfiguration(maxBytesInFlight: configuration.maxBytesInFlight),
+            configuration: IngestConfiguration(maxBytesInFlight: configuration.maxBytesInFlight, limits: configuration.limits),
             redactor: try configuration.makeRedactor(),
+            observers: observers,
+            tailSampler: try configuration.makeTailSampler(metrics: PrometheusMetricsFactory(registry: registry)),
             metrics: PrometheusMetricsFactory(registry: registry),
             logger: logger
         )
@@ -120,7 +143,7 @@ public final class SpindleServer: Sendable {
                     onBound: { readiness.bound(.zipkin, port: $0) }
                 )),
                 (.http, HTTPListeners.ui(
-                    registry: registry, reader: reader, uiDirectory: configuration.uiDirectory, port: configuration.httpPort, settings: settings,
+                    registry: registry, reader: reader, liveTail: liveTail, spanMetrics: spanMetrics, alerts: alerting?.evaluator, uiDirectory: configuration.uiDirectory, port: configuration.httpPort, settings: settings,
                     onBound: { readiness.bound(.http, port: $0) }
                 )),
                 (.tempo, HTTPListeners.tempo(
@@ -137,7 +160,8 @@ public final class SpindleServer: Sendable {
         // A ServiceGroup shuts its services down in reverse order, each after the one
         // behind it has finished: the listeners first, then the pipeline.
         // The store closes last, after the pipeline has stored everything accepted.
-        self.services = [StoreService(close: close), PipelineService(pipeline: pipeline), listeners]
+        // Alerting stops first (it only reads span metrics).
+        self.services = [StoreService(close: close), PipelineService(pipeline: pipeline), listeners] + (alerting.map { [$0] } ?? [])
     }
 
     /// Serves until ``shutdown()`` is called (or, with `shutdownOnSignals`, SIGTERM or
@@ -188,7 +212,13 @@ public final class SpindleServer: Sendable {
 
     /// The server's own metrics in the Prometheus text format, as `GET /metrics` serves them.
     public func metricsText() -> String {
-        registry.emitToString()
+        registry.emitToString() + (spanMetrics?.prometheusText() ?? "")
+    }
+
+    /// Now, as time since the Unix epoch: the clock of span metrics and alerts.
+    static let unixTime: @Sendable () -> Duration = {
+        let seconds = Date().timeIntervalSince1970
+        return .nanoseconds(Int64(seconds * 1_000_000_000))
     }
 
     /// `localhost` binds loopback on IPv4, the same for every listener (gRPC needs an

@@ -4,6 +4,7 @@ import SpindleModel
 import SpindleQuery
 import SpindleSamples
 import SpindleStorage
+import SpindleServer
 import SpindleStore
 
 /// `spindle bench store`: the native engine alone, on a realistic workload — ingest rate,
@@ -51,7 +52,7 @@ struct StoreBench: AsyncParsableCommand {
         let directory = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("spindle-bench-\(UUID().uuidString)").path
         defer { if !keep && dataDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var configuration = NativeStoreConfiguration(directory: directory)
-        configuration.fsync = ServeCommand.parseFsync(fsync) ?? .interval(.milliseconds(10))
+        configuration.fsync = DurationText.parseFsync(fsync) ?? .interval(.milliseconds(10))
         configuration.retention = nil
         if let pageSpans { configuration.pageTargetSpans = pageSpans }
         if let compressionLevel { configuration.compressionLevel = max(1, min(9, compressionLevel)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SpindleModel
 import SpindleStorage
+import SpindleServer
 import SpindleStore
 
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ struct CrashWriterCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = NativeStoreConfiguration(directory: dataDir)
-        configuration.fsync = ServeCommand.parseFsync(fsync) ?? .never
+        configuration.fsync = DurationText.parseFsync(fsync) ?? .never
         configuration.headMaxSpans = 200
         configuration.pageTargetSpans = 16
         configuration.compactionMinBlocks = 3

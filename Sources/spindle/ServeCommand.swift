@@ -18,29 +18,32 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The interface to listen on (an IP address, or localhost).")
-    var host = "127.0.0.1"
+    @Option(help: ArgumentHelp("A YAML file with every setting (docs/configuration.md): tail sampling, span metrics, alerts, limits, redaction rules and everything the flags set. A flag given here wins over the file.", valueName: "file"))
+    var config: String?
 
-    @Option(name: .customLong("otlp-grpc-port"), help: "OTLP/gRPC port (TraceService/Export).")
-    var otlpGRPCPort = 4317
+    @Option(help: "The interface to listen on (an IP address, or localhost). (default: 127.0.0.1)")
+    var host: String?
 
-    @Option(name: .customLong("otlp-http-port"), help: "OTLP/HTTP port (POST /v1/traces).")
-    var otlpHTTPPort = 4318
+    @Option(name: .customLong("otlp-grpc-port"), help: "OTLP/gRPC port (TraceService/Export). (default: 4317)")
+    var otlpGRPCPort: Int?
 
-    @Option(name: .customLong("zipkin-port"), help: "Zipkin port (POST /api/v2/spans).")
-    var zipkinPort = 9411
+    @Option(name: .customLong("otlp-http-port"), help: "OTLP/HTTP port (POST /v1/traces). (default: 4318)")
+    var otlpHTTPPort: Int?
 
-    @Option(name: .customLong("http-port"), help: "UI, API and /metrics port.")
-    var httpPort = 16686
+    @Option(name: .customLong("zipkin-port"), help: "Zipkin port (POST /api/v2/spans). (default: 9411)")
+    var zipkinPort: Int?
 
-    @Option(name: .customLong("tempo-port"), help: "Tempo API port.")
-    var tempoPort = 3200
+    @Option(name: .customLong("http-port"), help: "UI, API and /metrics port. (default: 16686)")
+    var httpPort: Int?
 
-    @Option(name: .customLong("data-dir"), help: "Where the native storage engine keeps its files.")
-    var dataDir = "./spindle-data"
+    @Option(name: .customLong("tempo-port"), help: "Tempo API port. (default: 3200)")
+    var tempoPort: Int?
 
-    @Option(help: "Where spans are stored: native (the embedded engine under --data-dir) or memory (bounded by --memory-max-spans, lost on exit).")
-    var storage: StorageOption = .native
+    @Option(name: .customLong("data-dir"), help: "Where the native storage engine keeps its files. (default: ./spindle-data)")
+    var dataDir: String?
+
+    @Option(help: "Where spans are stored: native (the embedded engine under --data-dir) or memory (bounded by --memory-max-spans, lost on exit). (default: native)")
+    var storage: StorageOption?
 
     @Option(help: """
         What an acknowledged span survives (native storage): always (fsync before every acknowledgement, \
@@ -48,45 +51,55 @@ struct ServeCommand: AsyncParsableCommand {
         interval:DURATION such as interval:100ms; a crash of the process loses nothing, power loss about the last interval (plus one fsync) \
         interval), or never (the OS writes back when it likes; a process crash still loses nothing).
         """)
-    var fsync = "interval"
+    var fsync: String?
 
-    @Option(help: "Delete blocks whose newest span is older than this (e.g. 7d, 36h, 90m; 0 keeps everything).")
-    var retention = "7d"
+    @Option(help: "Delete blocks whose newest span is older than this (e.g. 7d, 36h, 90m; 0 keeps everything). (default: 7d)")
+    var retention: String?
 
-    @Option(name: .customLong("max-disk"), help: "Delete the oldest blocks past this many bytes on disk (e.g. 50GiB; 0 for no bound).")
-    var maxDisk = "0"
+    @Option(name: .customLong("max-disk"), help: "Delete the oldest blocks past this many bytes on disk (e.g. 50GiB; 0 for no bound). (default: 0)")
+    var maxDisk: String?
 
     @Option(
         name: .customLong("max-body-size"),
-        help: "The largest request body, measured after decompression (bytes, or with a unit: 64MiB, 512KiB, 1GiB; KB/MB/GB are powers of 1000)."
+        help: "The largest request body, measured after decompression (bytes, or with a unit: 64MiB, 512KiB, 1GiB; KB/MB/GB are powers of 1000). (default: 64MiB)"
     )
-    var maxBodySize = "64MiB"
+    var maxBodySize: String?
 
     @Option(
         name: .customLong("max-bytes-in-flight"),
-        help: "Bytes of requests accepted but not yet stored before clients are told to retry later (same units as --max-body-size)."
+        help: "Bytes of requests accepted but not yet stored before clients are told to retry later (same units as --max-body-size). (default: 256MiB)"
     )
-    var maxBytesInFlight = "256MiB"
+    var maxBytesInFlight: String?
 
-    @Option(name: .customLong("memory-max-spans"), help: "The memory store's bound, in spans; the oldest are evicted past it.")
-    var memoryMaxSpans = 1_000_000
+    @Option(name: .customLong("memory-max-spans"), help: "The memory store's bound, in spans; the oldest are evicted past it. (default: 1000000)")
+    var memoryMaxSpans: Int?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Logs go to standard error.")
-    var logLevel: LogLevelOption = .info
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical. Logs go to standard error. (default: info)")
+    var logLevel: LogLevelOption?
 
     @Option(name: .customLong("ui-dir"), help: ArgumentHelp("Serve the web UI from this directory instead of the built-in copy (for working on the UI).", visibility: .hidden))
     var uiDirectory: String?
 
-    @Option(help: "Redact secrets (secret-named keys, bearer tokens, JWTs, card numbers, emails, URL credentials) before storing: on (the default) or off. See docs/redaction.md.")
-    var redaction: RedactionMode = .on
+    @Option(help: "Redact secrets (secret-named keys, bearer tokens, JWTs, card numbers, emails, URL credentials) before storing: on (the default) or off. See docs/redaction.md. (default: on)")
+    var redaction: Switch?
 
-    @Option(name: .customLong("redaction-action"), help: "What redaction does with a secret: mask (replace it with [REDACTED]), hash (a keyed hash, so equal values still group; needs --redaction-hash-key-file) or drop (remove the attribute).")
-    var redactionAction: RedactionActionOption = .mask
+    @Option(name: .customLong("redaction-action"), help: "What redaction does with a secret: mask (replace it with [REDACTED]), hash (a keyed hash, so equal values still group; needs --redaction-hash-key-file) or drop (remove the attribute). (default: mask)")
+    var redactionAction: RedactionActionOption?
 
     @Option(name: .customLong("redaction-hash-key-file"), help: "A file holding the key of the hash action (at least 16 bytes; one trailing newline is ignored). The key is never logged.")
     var redactionHashKeyFile: String?
 
-    enum RedactionMode: String, ExpressibleByArgument, CaseIterable {
+    @Option(name: .customLong("span-metrics"), help: "Request, error and latency series and the service graph from every span as it arrives, at /metrics and in the API: on or off (docs/span-metrics.md). (default: on)")
+    var spanMetrics: Switch?
+
+    @Option(name: .customLong("max-spans-per-trace"), help: "Spans stored per trace; later ones are rejected and the trace is marked (docs/limits.md). 0 for no limit. (default: 100000)")
+    var maxSpansPerTrace: Int?
+
+    @Option(name: .customLong("max-attribute-value-size"), help: "String and bytes values longer than this are cut (same units as --max-body-size; 0 for no limit). (default: 32KiB)")
+    var maxAttributeValueSize: String?
+
+    /// `on` or `off`, for the features that have a switch.
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
         case on
         case off
     }
@@ -120,37 +133,26 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard ByteCount.parse(maxBodySize) != nil else {
-            throw ValidationError("--max-body-size \"\(maxBodySize)\" is not a size; write bytes (67108864) or a size with a unit (64MiB)")
+        for (flag, value) in [("--max-body-size", maxBodySize), ("--max-disk", maxDisk), ("--max-bytes-in-flight", maxBytesInFlight), ("--max-attribute-value-size", maxAttributeValueSize)] {
+            if let value, ByteCount.parse(value) == nil {
+                throw ValidationError("\(flag) \"\(value)\" is not a size; write bytes (67108864) or a size with a unit (64MiB)")
+            }
         }
-        guard Self.parseFsync(fsync) != nil else {
+        if let fsync, DurationText.parseFsync(fsync) == nil {
             throw ValidationError("--fsync \"\(fsync)\" is not a mode; use always, interval, interval:DURATION (interval:50ms) or never")
         }
-        guard Self.parseDuration(retention) != nil else {
+        if let retention, DurationText.parse(retention) == nil {
             throw ValidationError("--retention \"\(retention)\" is not a duration; write a number with a unit: 7d, 36h, 90m, 30s (0 keeps everything)")
         }
-        guard ByteCount.parse(maxDisk) != nil else {
-            throw ValidationError("--max-disk \"\(maxDisk)\" is not a size; write bytes or a size with a unit (50GiB); 0 for no bound")
+        if let maxSpansPerTrace, maxSpansPerTrace < 0 {
+            throw ValidationError("--max-spans-per-trace must be 0 (no limit) or more, not \(maxSpansPerTrace)")
         }
-        guard ByteCount.parse(maxBytesInFlight) != nil else {
-            throw ValidationError("--max-bytes-in-flight \"\(maxBytesInFlight)\" is not a size; write bytes (268435456) or a size with a unit (256MiB)")
-        }
-        if redactionAction == .hash, redactionHashKeyFile == nil, redaction == .on {
+        if redactionAction == .hash, redactionHashKeyFile == nil, redaction != .off, config == nil {
             throw ValidationError("--redaction-action hash needs a key: pass --redaction-hash-key-file PATH (a file of at least 16 bytes)")
         }
     }
 
-    /// The redaction these flags describe; reads the hash key file.
-    func redactionConfiguration() throws -> RedactionConfiguration {
-        guard redaction == .on else { return .disabled }
-        var configuration = RedactionConfiguration(defaultAction: RedactionAction(rawValue: redactionAction.rawValue) ?? .mask)
-        if let path = redactionHashKeyFile {
-            configuration.hashKey = try Self.readHashKey(path)
-        }
-        return configuration
-    }
-
-    /// The file's bytes, less one trailing newline. Errors name the file, never its contents.
+    /// The hash key file's bytes, less one trailing newline. Errors name the file, never its contents.
     static func readHashKey(_ path: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read --redaction-hash-key-file \(path); give a readable file holding the key")
@@ -164,56 +166,43 @@ struct ServeCommand: AsyncParsableCommand {
         return key
     }
 
-    /// The server configuration these flags describe.
+    /// The server configuration: the defaults, then the configuration file if one is
+    /// given, then every flag given on the command line.
     func serverConfiguration() throws -> SpindleServerConfiguration {
-        guard let maxBodyBytes = ByteCount.parse(maxBodySize), let maxBytesInFlight = ByteCount.parse(maxBytesInFlight) else {
-            throw ValidationError("--max-body-size and --max-bytes-in-flight take sizes such as 64MiB")
+        var configuration = SpindleServerConfiguration()
+        if let config {
+            configuration = try ConfigFile.load(path: config)
         }
-        return SpindleServerConfiguration(
-            host: host,
-            otlpGRPCPort: otlpGRPCPort,
-            otlpHTTPPort: otlpHTTPPort,
-            zipkinPort: zipkinPort,
-            httpPort: httpPort,
-            tempoPort: tempoPort,
-            dataDir: dataDir,
-            storage: storage == .native ? .native : .memory,
-            fsync: Self.parseFsync(fsync) ?? .interval(.milliseconds(10)),
-            retention: Self.parseDuration(retention).flatMap { $0 == .zero ? nil : $0 },
-            maxDiskBytes: ByteCount.parse(maxDisk).flatMap { $0 == 0 ? nil : $0 },
-            memoryMaxSpans: memoryMaxSpans,
-            maxBodyBytes: maxBodyBytes,
-            maxBytesInFlight: maxBytesInFlight,
-            logLevel: logLevel.level,
-            uiDirectory: uiDirectory,
-            redaction: try redactionConfiguration()
-        )
-    }
-
-    /// `always`, `never`, `interval` (10ms) or `interval:DURATION`.
-    static func parseFsync(_ text: String) -> FsyncPolicy? {
-        switch text.lowercased() {
-        case "always": return .always
-        case "never": return .never
-        case "interval": return .interval(.milliseconds(10))
-        default:
-            guard text.lowercased().hasPrefix("interval:"), let duration = parseDuration(String(text.dropFirst(9))), duration > .zero else { return nil }
-            return .interval(duration)
+        if let host { configuration.host = host }
+        if let otlpGRPCPort { configuration.otlpGRPCPort = otlpGRPCPort }
+        if let otlpHTTPPort { configuration.otlpHTTPPort = otlpHTTPPort }
+        if let zipkinPort { configuration.zipkinPort = zipkinPort }
+        if let httpPort { configuration.httpPort = httpPort }
+        if let tempoPort { configuration.tempoPort = tempoPort }
+        if let dataDir { configuration.dataDir = dataDir }
+        if let storage { configuration.storage = storage == .native ? .native : .memory }
+        if let fsync, let policy = DurationText.parseFsync(fsync) { configuration.fsync = policy }
+        if let retention, let duration = DurationText.parse(retention) { configuration.retention = duration == .zero ? nil : duration }
+        if let maxDisk, let bytes = ByteCount.parse(maxDisk) { configuration.maxDiskBytes = bytes == 0 ? nil : bytes }
+        if let memoryMaxSpans { configuration.memoryMaxSpans = memoryMaxSpans }
+        if let maxBodySize, let bytes = ByteCount.parse(maxBodySize) { configuration.maxBodyBytes = bytes }
+        if let maxBytesInFlight, let bytes = ByteCount.parse(maxBytesInFlight) { configuration.maxBytesInFlight = bytes }
+        if let logLevel { configuration.logLevel = logLevel.level }
+        if let uiDirectory { configuration.uiDirectory = uiDirectory }
+        if let maxSpansPerTrace { configuration.limits.maxSpansPerTrace = maxSpansPerTrace == 0 ? nil : maxSpansPerTrace }
+        if let maxAttributeValueSize, let bytes = ByteCount.parse(maxAttributeValueSize) {
+            configuration.limits.maxAttributeValueBytes = bytes == 0 ? nil : bytes
         }
-    }
-
-    /// A whole number with a unit: ms, s, m, h or d (`0` alone is zero).
-    static func parseDuration(_ text: String) -> Duration? {
-        if text == "0" { return .zero }
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (unit, milliseconds) in units where text.hasSuffix(unit) {
-            let number = text.dropLast(unit.count)
-            // "ms" also ends in "s": a number must be all digits.
-            guard !number.isEmpty, number.allSatisfy(\.isNumber), let value = Int64(number) else { continue }
-            let (total, overflow) = value.multipliedReportingOverflow(by: milliseconds)
-            return overflow ? nil : .milliseconds(total)
+        if spanMetrics == .off { configuration.spanMetrics = nil }
+        if spanMetrics == .on, configuration.spanMetrics == nil { configuration.spanMetrics = SpanMetricsConfiguration() }
+        if redaction == .off { configuration.redaction = .disabled }
+        if redaction == .on { configuration.redaction.isEnabled = true }
+        if let redactionAction { configuration.redaction.defaultAction = RedactionAction(rawValue: redactionAction.rawValue) ?? .mask }
+        if let redactionHashKeyFile { configuration.redaction.hashKey = try Self.readHashKey(redactionHashKeyFile) }
+        if configuration.redaction.isEnabled, configuration.redaction.defaultAction == .hash, configuration.redaction.hashKey == nil {
+            throw ValidationError("the hash redaction action needs a key: pass --redaction-hash-key-file PATH or set redaction.hash_key_file in the configuration file")
         }
-        return nil
+        return configuration
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 public import Logging
+import Metrics
 public import SpindleCollector
 public import SpindleStore
 
@@ -61,6 +62,18 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     /// How secrets are redacted before anything is stored: on by default, with the
     /// built-in rules (`docs/redaction.md`). Its hash key is never logged.
     public var redaction: RedactionConfiguration
+    /// What one span, trace and request may hold (`docs/limits.md`).
+    public var limits: SpanLimits
+    /// The live tail's bounds (`GET /api/spindle/live`): clients at once, spans buffered per client.
+    public var liveTail: LiveTailConfiguration
+    /// Tail sampling (`docs/tail-sampling.md`): off (nil) unless configured.
+    public var tailSampling: TailSamplingConfiguration?
+    /// Span metrics (`docs/span-metrics.md`): request, error and latency series and the
+    /// service graph from every span as it arrives, at `/metrics` and in the API. On by
+    /// default; nil turns them off.
+    public var spanMetrics: SpanMetricsConfiguration?
+    /// Alert rules over span metrics and their webhooks (`docs/alerts.md`); none by default.
+    public var alerts: AlertingConfiguration
 
     public init(
         host: String = "127.0.0.1",
@@ -81,7 +94,12 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         shutdownTimeout: Duration = .seconds(30),
         logLevel: Logger.Level = .info,
         uiDirectory: String? = nil,
-        redaction: RedactionConfiguration = RedactionConfiguration()
+        redaction: RedactionConfiguration = RedactionConfiguration(),
+        limits: SpanLimits = SpanLimits(),
+        liveTail: LiveTailConfiguration = LiveTailConfiguration(),
+        tailSampling: TailSamplingConfiguration? = nil,
+        spanMetrics: SpanMetricsConfiguration? = SpanMetricsConfiguration(),
+        alerts: AlertingConfiguration = AlertingConfiguration()
     ) {
         self.host = host
         self.otlpGRPCPort = otlpGRPCPort
@@ -102,6 +120,11 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.logLevel = logLevel
         self.uiDirectory = uiDirectory
         self.redaction = redaction
+        self.limits = limits
+        self.liveTail = liveTail
+        self.tailSampling = tailSampling
+        self.spanMetrics = spanMetrics
+        self.alerts = alerts
     }
 
     /// Every port 0 (any free port) on loopback and memory storage: what tests use, so
@@ -151,6 +174,31 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
             throw SpindleServerError(.invalidConfiguration, "the request read timeout must be positive")
         }
         _ = try makeRedactor()
+        do {
+            try limits.validate()
+        } catch {
+            throw SpindleServerError(.invalidConfiguration, error.message)
+        }
+        try liveTail.validate()
+        _ = try makeTailSampler(metrics: NOOPMetricsHandler.instance)
+        if let spanMetrics {
+            do {
+                try spanMetrics.validate()
+            } catch {
+                throw SpindleServerError(.invalidConfiguration, "span_metrics: \(error.message)")
+            }
+        }
+        try alerts.validate(spanMetrics: spanMetrics)
+    }
+
+    /// The pipeline's tail sampler, nil when tail sampling is off.
+    func makeTailSampler(metrics: any MetricsFactory) throws(SpindleServerError) -> TailSampler? {
+        guard let tailSampling else { return nil }
+        do {
+            return try TailSampler(configuration: tailSampling, metrics: metrics)
+        } catch {
+            throw SpindleServerError(.invalidConfiguration, "tail_sampling: \(error.message)")
+        }
     }
 
     /// The pipeline's redactor, built from ``redaction``.

@@ -55,26 +55,36 @@ enum HTTPListeners {
     }
 
     /// The UI and API port (16686): the web UI at `/`, `GET /metrics` (Prometheus text
-    /// format), Spindle's own API under `/api/spindle/`, and the Jaeger query API (`/api/...`,
-    /// `/api/v3/...`).
+    /// format), Spindle's own API under `/api/spindle/` (with the live tail's stream), and
+    /// the Jaeger query API (`/api/...`, `/api/v3/...`).
     static func ui(
         registry: PrometheusCollectorRegistry,
         reader: any TraceReader,
+        liveTail: LiveTailHub,
+        spanMetrics: SpanMetrics?,
+        alerts: AlertEvaluator?,
         uiDirectory: String?,
         port: Int,
         settings: Settings,
         onBound: @escaping @Sendable (Int) -> Void
     ) -> any Service {
         var allowed: [String: [HTTPRequest.Method]] = ["/metrics": [.get]]
-        for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths + WebUI.fixedPaths { allowed[path] = [.get] }
+        for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths + WebUI.fixedPaths + [LiveTailEndpoint.path] + SpanMetricsAPI.fixedPaths { allowed[path] = [.get] }
         let router = baseRouter(listener: "http", settings: settings, allowed: allowed)
         router.get("/metrics") { _, _ in
-            Response.bytes(status: .ok, registry.emitToBuffer(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            // The server's own metrics, then the span metrics (rendered by SpanMetrics,
+            // which bounds their label sets itself).
+            var text = registry.emitToBuffer()
+            if let spanMetrics { text += Array(spanMetrics.prometheusText().utf8) }
+            return Response.bytes(status: .ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
+        SpanMetricsAPI.register(on: router, spanMetrics: spanMetrics, alerts: alerts)
         SpindleAPI.register(on: router, reader: reader)
+        LiveTailEndpoint.register(on: router, hub: liveTail)
         JaegerAPI.register(on: router, reader: reader)
         WebUI.register(on: router, directory: uiDirectory)
-        return application("http", router: router, port: port, settings: settings, onBound: onBound)
+        // Streams end when the listener shuts down, so its shutdown does not wait on them.
+        return LiveTailListener(hub: liveTail, listener: application("http", router: router, port: port, settings: settings, onBound: onBound))
     }
 
     /// The Tempo API port (3200), as Grafana's Tempo data source calls it.
