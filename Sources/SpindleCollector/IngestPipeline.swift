@@ -123,6 +123,9 @@ public final class IngestPipeline: Sendable {
     private let observers: [any IngestObserver]
     private let limiter: SpanLimiter
     private let tailSampler: TailSampler?
+    /// Spans kept by tail sampling that could not be written (storage failed past the
+    /// retries): their requests were acknowledged when they were buffered.
+    private let lostKeptSpans: Counter
     /// Sleeps on the injected clock (the tail-sampling decision loop's tick).
     private let sleep: @Sendable (Duration) async throws -> Void
     private let writer: any TraceWriter
@@ -139,6 +142,10 @@ public final class IngestPipeline: Sendable {
         /// The writer loop, while it waits for work.
         var loopWaiter: CheckedContinuation<Void, Never>?
         var isRunning = false
+        /// The writer loop returned: nothing more can be written.
+        var writerFinished = false
+        /// Spans tail sampling kept at shutdown, written without a waiter.
+        var shutdownKeptSpans = 0
 
         /// Takes the writer loop's continuation if there is work for it now.
         mutating func wakeLoop() -> CheckedContinuation<Void, Never>? {
@@ -158,7 +165,9 @@ public final class IngestPipeline: Sendable {
         self.writer = writer
         self.observers = observers
         self.tailSampler = tailSampler
+        lostKeptSpans = Counter(label: "spindle_tail_sampling_lost_spans_total", factory: metrics)
         sleep = { try await clock.sleep(for: $0) }
+        precondition((try? configuration.limits.validate()) != nil, "IngestConfiguration.limits must be valid: \(configuration.limits)")
         self.limiter = SpanLimiter(limits: configuration.limits, metrics: metrics)
         self.configuration = configuration
         self.redactor = redactor
@@ -251,6 +260,9 @@ public final class IngestPipeline: Sendable {
             metrics.acceptedSpans.increment(by: outcome.accepted)
             return outcome
         case .failure(let error):
+            // The client sends the request again: its spans must not count twice
+            // toward the per-trace limit.
+            limiter.undo(limited.counted)
             switch error {
             case .overloaded: metrics.refused(.overloaded)
             case .unavailable: metrics.refused(.unavailable)
@@ -286,7 +298,8 @@ public final class IngestPipeline: Sendable {
     }
 
     /// Decides the traces whose decision wait is over, on a tick of a tenth of the wait
-    /// (between 10 ms and 1 s), until cancelled.
+    /// (between 10 ms and 1 s), until cancelled. Each round's kept spans are written
+    /// before the next round, so the queue holds at most one round of them.
     private func decisionLoop(_ sampler: TailSampler) async {
         let tick = min(max(sampler.configuration.decisionWait / 10, .milliseconds(10)), .seconds(1))
         while !Task.isCancelled {
@@ -295,45 +308,89 @@ public final class IngestPipeline: Sendable {
             } catch {
                 return
             }
-            decideDueTraces()
+            await decideDueTraces()
         }
     }
 
-    /// Writes the spans of every trace tail sampling decided to keep whose wait is over
-    /// (the decision loop calls it; tests call it directly). Does not wait for the write.
-    func decideDueTraces() {
+    /// Decides every trace whose wait is over and writes the kept ones; returns once they
+    /// are written (or lost). The decision loop calls it; tests call it directly.
+    func decideDueTraces() async {
         guard let tailSampler else { return }
-        // Admitted first, so the writer loop cannot finish while the decision is taken
-        // (outside the lock: rules and copying the kept spans take time).
-        state.withLock { $0.queue.admitInternal() }
-        let kept = tailSampler.decideDue(now: elapsed())
-        let loop = state.withLock { state in
-            if kept.isEmpty {
+        // Admitted before deciding, so the writer loop cannot finish meanwhile (the
+        // decision runs outside the lock: rules and copying kept spans take time).
+        guard state.withLock({ state in
+            guard !state.writerFinished else { return false }
+            state.queue.admitInternal()
+            return true
+        }) else { return }
+        await writeKept(tailSampler.decideDue(now: elapsed()))
+    }
+
+    /// Writes spans tail sampling kept, already admitted (``IngestQueue/admitInternal()``).
+    /// Their requests were acknowledged when they were buffered, so nobody else will
+    /// retry them: a write storage refuses as unavailable (backpressure) is retried, up to
+    /// 10 times a second apart; what still fails is logged and counted as lost.
+    private func writeKept(_ kept: SpanBatch) async {
+        guard !kept.isEmpty else {
+            let loop = state.withLock { state in
                 state.queue.withdraw(byteCount: 0)
-            } else {
-                state.queue.enqueue(kept, byteCount: 0, waiter: nil)
+                return state.wakeLoop()
             }
-            return state.wakeLoop()
+            loop?.resume()
+            return
         }
-        loop?.resume()
+        let byteCount = kept.tables.arena.count
+        for attempt in 1...10 {
+            let result = await withCheckedContinuation { (waiter: Waiter) in
+                let loop = state.withLock { state in
+                    state.queue.reserveInternalBytes(byteCount)
+                    state.queue.enqueue(kept, byteCount: byteCount, waiter: waiter)
+                    return state.wakeLoop()
+                }
+                loop?.resume()
+            }
+            guard case .failure(let error) = result else { return }
+            if case .unavailable = error, attempt < 10 {
+                let readmitted = (try? await sleep(.seconds(1))) != nil && state.withLock { state in
+                    guard !state.writerFinished else { return false }
+                    state.queue.admitInternal()
+                    return true
+                }
+                if readmitted { continue }
+            }
+            logger.error("writing spans kept by tail sampling failed; they are lost", metadata: ["spans": "\(kept.spanCount)", "attempts": "\(attempt)", "error": "\(error)"])
+            lostKeptSpans.increment(by: kept.spanCount)
+            return
+        }
     }
 
     /// Stops accepting (new ingest calls throw `.unavailable("shutting down")`), lets `run()` drain and return.
+    ///
+    /// With tail sampling, everything still buffered is decided now (outside the lock,
+    /// admitted first so the writer loop waits for it) and the kept spans are written
+    /// before `run()` returns.
     public func shutdown() {
-        let loop = state.withLock { state in
-            // Tail sampling decides everything it holds now, so it is written before the
-            // loop finishes.
-            if state.queue.isAcceptingRequests, let tailSampler {
-                let kept = tailSampler.decideAll(now: elapsed())
-                if !kept.isEmpty {
-                    state.queue.admitInternal()
-                    state.queue.enqueue(kept, byteCount: 0, waiter: nil)
-                }
-            }
+        let (decide, loop) = state.withLock { state in
+            let decide = state.queue.isAcceptingRequests && tailSampler != nil
+            if decide { state.queue.admitInternal() }
             state.queue.shutdown()
-            return state.wakeLoop()
+            return (decide, state.wakeLoop())
         }
         loop?.resume()
+        guard decide, let tailSampler else { return }
+        let kept = tailSampler.decideAll(now: elapsed())
+        let byteCount = kept.tables.arena.count
+        let wake = state.withLock { state in
+            if kept.isEmpty {
+                state.queue.withdraw(byteCount: 0)
+            } else {
+                state.queue.reserveInternalBytes(byteCount)
+                state.queue.enqueue(kept, byteCount: byteCount, waiter: nil)
+                state.shutdownKeptSpans = kept.spanCount
+            }
+            return state.wakeLoop()
+        }
+        wake?.resume()
     }
 
     public var bytesInFlight: Int { state.withLock { $0.queue.bytesInFlight } }
@@ -356,6 +413,7 @@ public final class IngestPipeline: Sendable {
         while true {
             switch state.withLock({ $0.queue.nextStep() }) {
             case .finish:
+                state.withLock { $0.writerFinished = true }
                 return
             case .wait:
                 await withCheckedContinuation { (loop: CheckedContinuation<Void, Never>) in
@@ -377,9 +435,9 @@ public final class IngestPipeline: Sendable {
                     if let waiter = completion.waiter {
                         waiter.resume(returning: completion.result)
                     } else if case .failure(let error) = completion.result {
-                        // Spans kept by tail sampling whose requests were acknowledged
-                        // when they were buffered: nobody is left to retry them.
-                        logger.error("writing spans kept by tail sampling failed; they are lost", metadata: ["error": "\(error)"])
+                        // The decisions taken at shutdown: there is no time left to retry.
+                        logger.error("writing spans kept by tail sampling at shutdown failed; they are lost", metadata: ["error": "\(error)"])
+                        lostKeptSpans.increment(by: state.withLock { $0.shutdownKeptSpans })
                     }
                 }
             }

@@ -128,6 +128,13 @@ struct IngestQueue<Waiter> {
         admittedNotEnqueued += 1
     }
 
+    /// Counts `byteCount` more bytes in flight for a write of the pipeline's own, so that
+    /// backpressure sees the spans tail sampling is writing; they leave with the write
+    /// (pass the same count to ``enqueue(_:byteCount:waiter:)``).
+    mutating func reserveInternalBytes(_ byteCount: Int) {
+        bytesInFlight += max(0, byteCount)
+    }
+
     /// False once ``shutdown()`` was called.
     var isAcceptingRequests: Bool { isAccepting }
 

@@ -106,6 +106,22 @@ import Testing
         #expect(metrics.counter("spindle_limited_total", [("limit", "traces_marked")]) == 1)
     }
 
+    @Test func aRequestWhoseWriteFails_isTakenBackFromTheTraceCounts_soItsRetryIsNotCountedTwice() async throws {
+        let writer = RecordingWriter()
+        let limits = SpanLimits(maxSpansPerTrace: 3)
+        let request = batch([span("a1", id: 1), span("a2", id: 2), span("a3", id: 3)])
+        let retried = try await withPipeline(writer: writer, configuration: limited(limits)) { pipeline in
+            await writer.fail(with: StorageError(.unavailable, "busy"))
+            await #expect(throws: IngestError.self) {
+                try await pipeline.ingest(request, byteCount: 10, protocol: .otlpHTTP)
+            }
+            await writer.fail(with: nil)
+            return try await pipeline.ingest(request, byteCount: 10, protocol: .otlpHTTP)
+        }
+        #expect(retried == IngestOutcome(accepted: 3, rejected: 0, rejectionMessage: ""))
+        #expect(await writer.spans.map(\.name) == ["a1", "a2", "a3"])
+    }
+
     @Test func spansPastTheRequestLimit_areRejected_theFirstKept() async throws {
         let writer = RecordingWriter()
         let limits = SpanLimits(maxSpansPerTrace: nil, maxSpansPerRequest: 2)
@@ -138,7 +154,7 @@ import Testing
     }
 
     @Test func limitsThatCannotWork_areNamed() {
-        #expect(throws: SpanLimitsError("limits: max_spans_per_trace must be at least 1, not 0 (leave it out for no limit)")) {
+        #expect(throws: SpanLimitsError("limits: max_spans_per_trace must be at least 1, not 0 (none for no limit)")) {
             try SpanLimits(maxSpansPerTrace: 0).validate()
         }
         #expect(throws: SpanLimitsError("limits: traces_tracked must be at least 1, not -1")) {

@@ -66,6 +66,11 @@ final class RecordingMetrics: MetricsFactory, Sendable {
         counters.withLock { $0[Self.key(label, dimensions)] ?? 0 }
     }
 
+    /// Every counter created whose key starts with `label`, with its value.
+    func counters(startingWith label: String) -> [String: Int64] {
+        counters.withLock { $0.filter { $0.key.hasPrefix(label) } }
+    }
+
     func gauge(_ label: String) -> Double? {
         gauges.withLock { $0[label] }
     }

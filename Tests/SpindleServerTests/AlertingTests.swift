@@ -118,24 +118,31 @@ import Testing
             let otlp = "http://127.0.0.1:\(ports.otlpHTTP)/v1/traces"
             let protobuf = [("Content-Type", "application/x-protobuf")]
 
-            // t0: 3 errors of 4 requests; the condition holds, the alert is pending.
+            // t0: 3 errors of 4 requests, in a slot still filling: alerts read complete
+            // slots only, so nothing is pending yet.
             let first = try await send(.POST, otlp, headers: protobuf, body: spans(service: "checkout", errors: 3, ok: 1, at: start))
             #expect(first.status == 200)
             var notifications = await alerting.evaluateAndDeliver(at: start)
             #expect(notifications.isEmpty)
+            #expect(alerting.evaluator.statuses().map(\.state) == [.inactive])
+
+            // t0 + 10 s: the slot is complete; the condition holds: pending.
+            now.withLock { $0 = start + .seconds(10) }
+            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(10))
+            #expect(notifications.isEmpty)
             #expect(alerting.evaluator.statuses().map(\.state) == [.pending])
 
-            // t0 + 20 s: still pending, nothing sent.
-            now.withLock { $0 = start + .seconds(20) }
-            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(20))
+            // t0 + 30 s: still pending (for 30 s), nothing sent.
+            now.withLock { $0 = start + .seconds(30) }
+            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(30))
             #expect(notifications.isEmpty)
             #expect(received.all.isEmpty)
 
-            // t0 + 30 s: pending for `for`: firing, sent to both webhooks. The first post
+            // t0 + 40 s: pending for `for`: firing, sent to both webhooks. The first post
             // is refused with 503 and retried.
             received.failNext(1)
-            now.withLock { $0 = start + .seconds(30) }
-            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(30))
+            now.withLock { $0 = start + .seconds(40) }
+            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(40))
             #expect(notifications.map(\.state) == [.firing])
             let firing = received.all
             #expect(firing.count == 3)
@@ -160,17 +167,18 @@ import Testing
             #expect(alertState["rule"] as? String == "checkout-errors")
             #expect(alertState["state"] as? String == "firing")
 
-            // Healthy traffic from t0 + 40 s; at t0 + 50 s the errors are still in the
-            // 60 s window (3 of 5): still firing, nothing new sent.
-            now.withLock { $0 = start + .seconds(40) }
+            // Healthy traffic at t0 + 40 s; at t0 + 60 s the errors are still in the
+            // window (its complete slots t0 .. t0 + 50: 3 errors of 5): still firing,
+            // nothing new sent.
             let healthy = try await send(.POST, otlp, headers: protobuf, body: spans(service: "checkout", errors: 0, ok: 1, at: start + .seconds(40)))
             #expect(healthy.status == 200)
-            now.withLock { $0 = start + .seconds(50) }
-            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(50))
+            now.withLock { $0 = start + .seconds(60) }
+            notifications = await alerting.evaluateAndDeliver(at: start + .seconds(60))
             #expect(notifications.isEmpty)
             #expect(received.all.count == 3)
 
-            // t0 + 70 s: the errors have left the window: resolved, sent once to each.
+            // t0 + 70 s: the window is t0 + 10 .. t0 + 60; the errors have left it:
+            // resolved, sent once to each webhook.
             now.withLock { $0 = start + .seconds(70) }
             notifications = await alerting.evaluateAndDeliver(at: start + .seconds(70))
             #expect(notifications.map(\.state) == [.resolved])

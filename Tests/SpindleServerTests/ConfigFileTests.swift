@@ -101,7 +101,7 @@ import Testing
         #expect(error("server:\n  http_port: lots\n") == "spindle.yaml, line 2: server.http_port must be a whole number, not \"lots\"")
         #expect(error("storage:\n  retention: forever\n") == "spindle.yaml, line 2: storage.retention \"forever\" is not a duration; write a number with a unit: 250ms, 10s, 5m, 1h, 7d")
         #expect(error("storage:\n  kind: postgres\n") == "spindle.yaml, line 2: storage.kind \"postgres\" is not one of: memory, native")
-        #expect(error("limits:\n  max_spans_per_trace: 0\n") == "spindle.yaml, line 2: limits: max_spans_per_trace must be at least 1, not 0 (leave it out for no limit)")
+        #expect(error("limits:\n  max_spans_per_trace: 0\n") == "spindle.yaml, line 2: limits: max_spans_per_trace must be at least 1, not 0 (none for no limit)")
         #expect(error("server: [1, 2]\n") == "spindle.yaml, line 1: server must be a mapping of keys to values")
         #expect(error("server:\n  host: a\n  host: b\n")?.hasPrefix("spindle.yaml: is not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'host'") == true)
         #expect(error("redaction:\n  hash_key_file: does-not-exist.key\n") == "spindle.yaml, line 2: cannot read redaction.hash_key_file does-not-exist.key; give a readable file holding the key")

@@ -29,7 +29,7 @@ public final class AlertEvaluator: Sendable {
         }
         var names = Set<String>()
         for rule in rules {
-            try rule.validate(retention: metrics.configuration.retention)
+            try rule.validate(retention: metrics.configuration.retention, resolution: metrics.configuration.resolution)
             guard names.insert(rule.name).inserted else {
                 throw AlertRuleError(.duplicateName, rule: rule.name, "two rules are named \"\(rule.name)\"; rule names must be unique")
             }
@@ -52,7 +52,9 @@ public final class AlertEvaluator: Sendable {
             state.firstEvaluation = firstEvaluation
             var notifications: [AlertNotification] = []
             for (index, rule) in rules.enumerated() {
-                let window = metrics.window(rule.selector, last: rule.window, endingAt: now)
+                // Complete slots only: the slot holding `now` is still filling, and
+                // counting it would understate rates and make `absent` flap.
+                let window = metrics.window(rule.selector, last: rule.window, endingAt: now - metrics.configuration.resolution)
                 let check = Self.check(rule, window, observedFor: now - firstEvaluation)
                 let action = state.machines[index].evaluate(conditionHolds: check.holds, at: now)
                 let machine = state.machines[index]

@@ -114,10 +114,15 @@ extension AlertRule {
     public static let maxRules = 1_000
 
     /// Checks the rule alone (names are checked together by ``AlertEvaluator``).
-    func validate(retention: Duration) throws(AlertRuleError) {
+    func validate(retention: Duration, resolution: Duration) throws(AlertRuleError) {
         guard !name.isEmpty else { throw AlertRuleError(.emptyName, rule: "", "every rule needs a name") }
         guard window > .zero else {
             throw AlertRuleError(.invalidWindow, rule: name, "window must be greater than zero, not \(GoDurationText.format(window))")
+        }
+        // A window is made of whole, complete slots; one slot would make every rate jump
+        // from one slot to the next.
+        guard window >= resolution * 2 else {
+            throw AlertRuleError(.invalidWindow, rule: name, "window \(GoDurationText.format(window)) is shorter than two span-metrics slots (\(GoDurationText.format(resolution * 2))); lengthen the window")
         }
         guard window <= retention else {
             throw AlertRuleError(.invalidWindow, rule: name, "window \(GoDurationText.format(window)) is longer than the span metrics retention \(GoDurationText.format(retention)); shorten the window or raise the retention")

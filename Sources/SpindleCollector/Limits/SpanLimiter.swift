@@ -12,8 +12,9 @@ import Synchronization
 ///    one marker span is added to it (named ``markerSpanName``, a child of the first
 ///    rejected span's parent, with `spindle.limit` and `spindle.limit.max_spans`
 ///    attributes) so whoever opens the trace sees it is incomplete. Its span ID is
-///    derived from the trace ID, so a retried request writes the same marker again
-///    rather than a second one.
+///    derived from the trace ID, so a request retried after a failed write (whose
+///    counts were taken back with ``undo(_:)``) writes the same marker again rather
+///    than a second one.
 /// 3. **Per span.** Attributes, events and links past their limits are dropped (the
 ///    first kept, the dropped counts raised, as the OpenTelemetry SDKs do); string and
 ///    bytes values past ``SpanLimits/maxAttributeValueBytes`` are cut. Nothing is copied:
@@ -32,6 +33,9 @@ final class SpanLimiter: Sendable {
         var rejectedByRequestLimit = 0
         /// Spans past ``SpanLimits/maxSpansPerTrace``.
         var rejectedByTraceLimit = 0
+        /// What this batch added to each trace's count, for ``undo(_:)`` when its write
+        /// fails (the client retries it, and must not be counted twice).
+        var counted: [TraceID: Int] = [:]
     }
 
     let limits: SpanLimits
@@ -76,11 +80,14 @@ final class SpanLimiter: Sendable {
         let batch = outcome.batch
         let spans = batch.tables.spans
         // The indices of spans over the limit, and of the first of each newly cut trace.
+        var counted: [TraceID: Int] = [:]
         let (over, firstOver): ([Int], [Int]) = counts.withLock { counts in
             var over: [Int] = []
             var firstOver: [Int] = []
             for index in spans.indices {
-                let count = counts.increment(spans[index].traceID)
+                let traceID = spans[index].traceID
+                let count = counts.increment(traceID)
+                counted[traceID, default: 0] += 1
                 if count > maxSpans {
                     over.append(index)
                     if count == maxSpans + 1 { firstOver.append(index) }
@@ -88,6 +95,7 @@ final class SpanLimiter: Sendable {
             }
             return (over, firstOver)
         }
+        outcome.counted = counted
         guard !over.isEmpty else { return }
         outcome.rejectedByTraceLimit = over.count
         var kept: [Int] = []
@@ -106,6 +114,15 @@ final class SpanLimiter: Sendable {
             markedTraces.increment(by: firstOver.count)
         }
         outcome.batch = SpanBatch(concatenating: parts)
+    }
+
+    /// Takes back what a batch added to the per-trace counts: its write failed, and the
+    /// client will send it again.
+    func undo(_ counted: [TraceID: Int]) {
+        guard !counted.isEmpty else { return }
+        counts.withLock { counts in
+            for (traceID, count) in counted { counts.decrement(traceID, by: count) }
+        }
     }
 
     private func markers(for indices: [Int], of batch: SpanBatch, maxSpans: Int) -> SpanBatch {
@@ -275,6 +292,12 @@ struct TraceSpanCounts {
         }
         counts[traceID] = 1
         return 1
+    }
+
+    /// Takes `count` spans off `traceID`'s count, if it is still remembered.
+    mutating func decrement(_ traceID: TraceID, by count: Int) {
+        guard let current = counts[traceID] else { return }
+        counts[traceID] = max(0, current - count)
     }
 }
 

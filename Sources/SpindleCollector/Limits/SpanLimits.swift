@@ -65,7 +65,7 @@ public struct SpanLimits: Sendable, Hashable {
         ]
         for (name, value) in named {
             if let value, value < 1 {
-                throw SpanLimitsError("limits: \(name) must be at least 1, not \(value) (leave it out for no limit)")
+                throw SpanLimitsError("limits: \(name) must be at least 1, not \(value) (none for no limit)")
             }
         }
         if tracesTracked < 1 {

@@ -105,8 +105,11 @@ public final class SpanMetrics: IngestObserver, Sendable {
             let matching = state.matchingSeries(selector)
             while time <= end {
                 let (next, overflow) = time.addingReportingOverflow(step)
-                let firstSlot = Self.ceilDivide(time, resolution)
-                let lastSlot = overflow ? Int64.max / resolution : Self.ceilDivide(next, resolution) - 1
+                // Only the slots the ring holds: a step far longer than the retention
+                // must not walk slots that cannot hold anything (under the lock that
+                // every ingest request takes).
+                let firstSlot = max(Self.ceilDivide(time, resolution), nowSlot - Int64(State.slotCount(configuration)) + 1)
+                let lastSlot = min(overflow ? Int64.max / resolution : Self.ceilDivide(next, resolution) - 1, nowSlot)
                 var accumulator = HistogramAccumulator(bucketCount: buckets.count)
                 if firstSlot <= lastSlot {
                     for entry in matching { entry.counters.accumulate(firstSlot...lastSlot, into: &accumulator) }

@@ -81,6 +81,8 @@ public struct SpanMetricsConfiguration: Sendable, Hashable {
         if maxEdges < 1 { throw SpanMetricsConfigurationError("max_edges: must be at least 1, not \(maxEdges)") }
         if maxPendingEdges < 0 { throw SpanMetricsConfigurationError("max_pending_edges: must not be negative, not \(maxPendingEdges)") }
         if resolution < .milliseconds(1) { throw SpanMetricsConfigurationError("resolution: must be at least 1ms, not \(GoDurationText.format(resolution))") }
+        if resolution > .seconds(86_400) { throw SpanMetricsConfigurationError("resolution: must be at most 24h, not \(GoDurationText.format(resolution))") }
+        if retention > .seconds(90 * 86_400) { throw SpanMetricsConfigurationError("retention: must be at most 90 days, not \(GoDurationText.format(retention))") }
         if retention < resolution { throw SpanMetricsConfigurationError("retention: must be at least the resolution (\(GoDurationText.format(resolution))), not \(GoDurationText.format(retention))") }
         if retention / resolution > Double(Self.maxSlots) {
             throw SpanMetricsConfigurationError("retention / resolution: at most \(Self.maxSlots) slots, not \(Int(retention / resolution)); raise the resolution or lower the retention")

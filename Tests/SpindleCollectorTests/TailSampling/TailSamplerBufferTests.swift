@@ -7,7 +7,7 @@ import Testing
     typealias F = TailFixture
 
     @Test func traces_waitTheDecisionWaitFromTheirFirstSpan() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([], wait: .seconds(10), metrics: metrics)
         let first = sampler.offer(F.batch([F.span(F.traceID(1), id: 1)]), now: .seconds(100))
         let second = sampler.offer(F.batch([F.span(F.traceID(1), id: 2, parent: 1), F.span(F.traceID(2), id: 3)]), now: .seconds(105))
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func lateSpans_followAKeepDecisionAtOnce() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler(.error, metrics: metrics)
         _ = sampler.offer(F.batch([F.span(F.traceID(1), id: 1, status: .error)]), now: .zero)
         #expect(F.spanIDs(sampler.decideDue(now: .seconds(10))) == [1])
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test func lateSpans_followADropDecision() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler(.error, metrics: metrics)
         _ = sampler.offer(F.batch([F.span(F.traceID(1), id: 1)]), now: .zero)
         #expect(sampler.decideDue(now: .seconds(10)).isEmpty)
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func maxTraces_decidesTheOldestFirst() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([TailSamplingPolicy(name: "odd", rule: .attribute(.init(key: "odd", .bool(true))))], maxTraces: 3, metrics: metrics)
         func trace(_ number: UInt64) -> SpanBatch {
             F.batch([F.span(F.traceID(number), id: number, attributes: [Attribute("odd", .bool(number % 2 == 1))])])
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func maxSpansPerTrace_decidesATraceWhenItReachesTheLimit() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([], maxSpansPerTrace: 3, metrics: metrics)
         let trace = F.traceID(1)
         #expect(sampler.offer(F.batch([F.span(trace, id: 1), F.span(trace, id: 2, parent: 1)]), now: .zero).isEmpty)
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func maxBufferedSpans_decidesTheOldestTraces() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([], maxBufferedSpans: 5, metrics: metrics)
         for number in UInt64(1)...2 {
             let spans = (0..<2).map { F.span(F.traceID(number), id: number * 10 + $0) }
@@ -152,7 +152,7 @@ import Testing
     }
 
     @Test func maxBufferedBytes_decidesTheOldestTraces() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let padding = [Attribute("payload", .string(String(repeating: "x", count: 10_000)))]
         func trace(_ number: UInt64) -> SpanBatch { F.batch([F.span(F.traceID(number), id: number, attributes: padding)]) }
         let one = F.batch([F.span(F.traceID(99), id: 99, attributes: padding)])
@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func distinctTraceIDs_neverBufferMoreThanMaxTraces() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([TailSamplingPolicy(name: "half", rule: .probabilistic(0.5))], maxTraces: 1_000, metrics: metrics)
         var keptSpans = 0
         var maxBuffered = 0
@@ -234,7 +234,7 @@ import Testing
     }
 
     @Test func oneHugeTrace_buffersAtMostTheSpanLimit() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([TailSamplingPolicy(name: "errors", rule: .error)], maxSpansPerTrace: 1_000, metrics: metrics)
         let trace = F.traceID(1)
         var maxBuffered = 0

@@ -180,7 +180,7 @@ import Testing
     }
 
     @Test func rateLimit_spendsOnlyOnTracesNoEarlierPolicyKept() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([
             TailSamplingPolicy(name: "errors", rule: .error),
             TailSamplingPolicy(name: "rest", rule: .rateLimit(tracesPerSecond: 1, perService: false)),
@@ -217,7 +217,7 @@ import Testing
     }
 
     @Test func noPolicies_keepEveryTrace() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([], metrics: metrics)
         #expect(F.keptTraces(sampler, [F.roots(1...3)]) == [1, 2, 3])
         #expect(metrics.counter("spindle_tail_sampling_traces_total", [("policy", "none"), ("decision", "sampled")]) == 3)
@@ -225,7 +225,7 @@ import Testing
     }
 
     @Test func counters_nameTheFirstMatchAndCountEveryMatch() throws {
-        let metrics = TailSamplingRecordingMetrics()
+        let metrics = RecordingMetrics()
         let sampler = try F.sampler([
             TailSamplingPolicy(name: "errors", rule: .error),
             TailSamplingPolicy(name: "orders", rule: .attribute(Condition(key: "service.name", .equals("orders"), in: .resource))),

@@ -9,7 +9,7 @@ import Testing
 
     private func error(_ configuration: TailSamplingConfiguration) -> TailSamplingConfigurationError? {
         do {
-            _ = try TailSampler(configuration: configuration, metrics: TailSamplingRecordingMetrics())
+            _ = try TailSampler(configuration: configuration, metrics: RecordingMetrics())
             return nil
         } catch {
             return error

@@ -3,70 +3,7 @@ import SpindleModel
 import Synchronization
 @testable import SpindleCollector
 
-// Helpers of the tail-sampling tests only, named apart from the suite's shared ones.
-
-/// A metrics factory that keeps counter totals and the last gauge values, by label and
-/// dimensions (`label{name=value,...}` in the order given).
-final class TailSamplingRecordingMetrics: MetricsFactory, Sendable {
-    private let counters = Mutex<[String: Int64]>([:])
-    private let gauges = Mutex<[String: Double]>([:])
-
-    static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
-        dimensions.isEmpty ? label : label + "{" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",") + "}"
-    }
-
-    /// The counter `label{dimensions}`; nil when it was never created.
-    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Int64? {
-        counters.withLock { $0[Self.key(label, dimensions)] }
-    }
-
-    func gauge(_ label: String) -> Double? { gauges.withLock { $0[label] } }
-
-    /// Every counter created whose key starts with `label`, with its value.
-    func counters(startingWith label: String) -> [String: Int64] {
-        counters.withLock { $0.filter { $0.key.hasPrefix(label) } }
-    }
-
-    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        let key = Self.key(label, dimensions)
-        counters.withLock { $0[key] = $0[key] ?? 0 }
-        return Handler(key: key, metrics: self)
-    }
-
-    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        Handler(key: Self.key(label, dimensions), metrics: self)
-    }
-
-    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        Handler(key: Self.key(label, dimensions), metrics: self)
-    }
-
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        Handler(key: Self.key(label, dimensions), metrics: self)
-    }
-
-    func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
-    func destroyTimer(_ handler: any TimerHandler) {}
-
-    private final class Handler: CounterHandler, FloatingPointCounterHandler, RecorderHandler, TimerHandler, Sendable {
-        let key: String
-        let metrics: TailSamplingRecordingMetrics
-
-        init(key: String, metrics: TailSamplingRecordingMetrics) {
-            self.key = key
-            self.metrics = metrics
-        }
-
-        func increment(by amount: Int64) { metrics.counters.withLock { $0[key, default: 0] += amount } }
-        func increment(by amount: Double) { metrics.counters.withLock { $0[key, default: 0] += Int64(amount) } }
-        func reset() { metrics.counters.withLock { $0[key] = 0 } }
-        func record(_ value: Int64) { metrics.gauges.withLock { $0[key] = Double(value) } }
-        func record(_ value: Double) { metrics.gauges.withLock { $0[key] = value } }
-        func recordNanoseconds(_ duration: Int64) {}
-    }
-}
+// Helpers of the tail-sampling tests only (metrics come from the suite's RecordingMetrics).
 
 /// Spans, batches and samplers for the tail-sampling tests.
 enum TailFixture {
@@ -119,7 +56,7 @@ enum TailFixture {
         maxBufferedSpans: Int = 100_000,
         maxBufferedBytes: Int = 1 << 30,
         decisionCacheSize: Int = 1_000,
-        metrics: TailSamplingRecordingMetrics = TailSamplingRecordingMetrics()
+        metrics: RecordingMetrics = RecordingMetrics()
     ) throws -> TailSampler {
         let configuration = TailSamplingConfiguration(
             decisionWait: wait, maxTraces: maxTraces, maxSpansPerTrace: maxSpansPerTrace,
@@ -129,7 +66,7 @@ enum TailFixture {
     }
 
     /// The sampler with one policy `rule` named "p".
-    static func sampler(_ rule: TailSamplingPolicy.Rule, metrics: TailSamplingRecordingMetrics = TailSamplingRecordingMetrics()) throws -> TailSampler {
+    static func sampler(_ rule: TailSamplingPolicy.Rule, metrics: RecordingMetrics = RecordingMetrics()) throws -> TailSampler {
         try sampler([TailSamplingPolicy(name: "p", rule: rule)], metrics: metrics)
     }
 
