@@ -45,14 +45,17 @@ def spindle_binary():
 
 
 class Server:
-    """A running `spindle serve` and the ports it bound."""
+    """A running `spindle serve` and the ports it bound.
 
-    def __init__(self):
+    extra_args are added to the command line (`--config FILE`, say); log_name names its
+    log under ARTIFACTS, so that a test's own server does not overwrite the session's."""
+
+    def __init__(self, extra_args=(), log_name="spindle-serve.log"):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / "spindle-serve.log"
+        self.log_path = ARTIFACTS / log_name
         self.log = open(self.log_path, "w")
         command = [spindle_binary(), "serve", "--storage", "memory", "--otlp-grpc-port", "0", "--otlp-http-port", "0",
-                   "--zipkin-port", "0", "--http-port", "0", "--tempo-port", "0"]
+                   "--zipkin-port", "0", "--http-port", "0", "--tempo-port", "0", *extra_args]
         if os.environ.get("SPINDLE_UI_DIR"):
             command += ["--ui-dir", os.environ["SPINDLE_UI_DIR"]]
         self.process = subprocess.Popen(

@@ -13,6 +13,7 @@ enum UIAssets {
 //   /compare?a=…&b=…           views/compare.js
 //   /map?…                     views/map.js
 //   /services, /services/{s}   views/services.js
+//   /alerts                    views/alerts.js
 //
 // A view module exports `render(root, route)`; route is {path, params (URLSearchParams),
 // match (the path's captures)}. It may return a function, called before the next view
@@ -26,6 +27,7 @@ const routes = [
   { pattern: /^\/compare$/, load: () => import('./views/compare.js'), nav: 'compare' },
   { pattern: /^\/map$/, load: () => import('./views/map.js'), nav: 'map' },
   { pattern: /^\/services(?:\/([^/]+))?$/, load: () => import('./views/services.js'), nav: 'services' },
+  { pattern: /^\/alerts$/, load: () => import('./views/alerts.js'), nav: 'alerts' },
 ];
 
 const root = document.getElementById('view');
@@ -124,6 +126,34 @@ document.getElementById('jump-form').addEventListener('submit', (event) => {
 });
 
 render();
+
+"""#,
+        "css/alerts.css": #"""
+/* The alerts view (views/alerts.js): the list of alert rules and their states. */
+.alerts-page { --pending: #b86e00; }
+.alerts-page .page-header { display: flex; align-items: center; flex-wrap: wrap; gap: 10px; margin-bottom: 12px; }
+.alerts-page .page-header h1 { margin: 0 8px 0 0; }
+.alerts-controls { display: flex; align-items: center; gap: 10px; margin-left: auto; }
+.alerts-count.alert-state-firing { color: var(--error); font-weight: 600; }
+.alerts-count.alert-state-pending { color: var(--pending); font-weight: 600; }
+.alerts-page .table-panel { padding: 0; overflow: auto; }
+.alerts-empty p { margin: 4px 0; }
+.alerts-note .error-box { margin-top: 0; }
+
+.alerts-table .alert-rule { font-weight: 600; max-width: 320px; overflow-wrap: anywhere; }
+.alerts-table .alert-message { max-width: 420px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.alerts-table .name-cell { max-width: 240px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.alerts-table .chip { max-width: 100%; }
+.alerts-table .alert-since, .alerts-table td.num { white-space: nowrap; }
+.alerts-table tr.alert-row td:first-child { border-left: 4px solid transparent; }
+.alerts-table tr.alert-row-firing td:first-child { border-left-color: var(--error); }
+.alerts-table tr.alert-row-pending td:first-child { border-left-color: var(--pending); }
+.alerts-table tr.alert-row-firing td { background: #fdf3f3; }
+.alerts-table tr.alert-row-pending td { background: #fff8ec; }
+
+.alert-state { display: inline-block; padding: 1px 8px; border-radius: 9px; font-size: 11px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; background: #eef1f5; color: var(--muted); }
+.alert-state.alert-state-firing { background: var(--error); color: #fff; }
+.alert-state.alert-state-pending { background: #f5b642; color: #3d2600; }
 
 """#,
         "css/base.css": #"""
@@ -537,6 +567,8 @@ table.data tr:hover td { background: #f7f9fc; }
 .histogram-bar.selected .histogram-fill { fill: #1d4f82; opacity: 1; }
 .histogram-bar:hover .histogram-hit, .histogram-bar.selected .histogram-hit { fill: rgba(47, 111, 176, 0.07); }
 .histogram-error-mark { fill: var(--error); }
+.services-table th.live, .services-table td.live { background: #f7fafd; }
+.services-page .live-note { font-size: 12px; margin: 6px 2px; }
 
 """#,
         "css/trace.css": #"""
@@ -679,6 +711,7 @@ table.data tr:hover td { background: #f7f9fc; }
 <link rel="stylesheet" href="/ui/css/compare.css">
 <link rel="stylesheet" href="/ui/css/map.css">
 <link rel="stylesheet" href="/ui/css/services.css">
+<link rel="stylesheet" href="/ui/css/alerts.css">
 <script type="module" src="/ui/app.js"></script>
 </head>
 <body>
@@ -689,6 +722,7 @@ table.data tr:hover td { background: #f7f9fc; }
     <a href="/map" data-section="map">Service map</a>
     <a href="/services" data-section="services">Services</a>
     <a href="/compare" data-section="compare">Compare</a>
+    <a href="/alerts" data-section="alerts">Alerts</a>
   </nav>
   <form id="jump-form" class="jump" role="search">
     <input id="jump-id" name="id" placeholder="Trace ID" autocomplete="off" spellcheck="false" aria-label="Open a trace by ID">
@@ -776,6 +810,10 @@ export const api = {
   red: (params, signal) => getJSON(`${base}/red`, params, signal),
   histogram: (params, signal) => getJSON(`${base}/histogram`, params, signal),
   metrics: (params, signal) => getJSON(`${base}/metrics/query_range`, params, signal),
+  /** Every alert rule's state; 404 when span metrics are off. */
+  alerts: (signal) => getJSON(`${base}/alerts`, null, signal),
+  /** params: service, operation, kind, last ("5m"); span metrics, counted before sampling. */
+  spanMetricsWindow: (params, signal) => getJSON(`${base}/span-metrics/window`, params, signal),
 };
 
 """#,
@@ -1573,6 +1611,214 @@ export function buildTrace(otlp) {
     errorCount: ordered.reduce((n, s) => n + (s.error ? 1 : 0), 0),
     maxDepth,
   };
+}
+
+"""#,
+        "views/alerts.js": #"""
+// The alerts view.
+//   /alerts   every alert rule of `spindle serve --config` (docs/alerts.md) with its state
+//             as the server last evaluated it: firing first, then pending, resolved and
+//             inactive, rules in the configuration's order within a state. The list is
+//             asked for again every 15 s while the tab is visible, and at once when the
+//             tab becomes visible after a longer time away.
+// Rule names, services, operations and messages come from the configuration and from span
+// names: they reach the page as text only (lib/dom.js).
+
+import { h, replace, truncate } from '../lib/dom.js';
+import { api } from '../lib/api.js';
+import { formatAgo, formatDuration, formatTimestamp } from '../lib/format.js';
+import { serviceColor } from '../lib/colors.js';
+import { errorBox } from '../app.js';
+
+const REFRESH_MILLIS = 15_000;
+/** The order of the list; a state this page does not know goes last. */
+const STATE_RANK = { firing: 0, pending: 1, resolved: 2, inactive: 3 };
+
+export async function render(root) {
+  const controller = new AbortController();
+  const summary = h('span', { class: 'alerts-summary', 'data-testid': 'alerts-summary' });
+  const updated = h('span', { class: 'muted alerts-updated', 'data-testid': 'alerts-updated' });
+  const note = h('div', { class: 'alerts-note', 'data-testid': 'alerts-refresh-error' });
+  const content = h('div', { class: 'alerts-content' }, h('div', { class: 'loading' }, 'Loading…'));
+  const page = h('div', { class: 'page alerts-page', 'data-testid': 'alerts-page', 'data-loads': '0' },
+    h('div', { class: 'page-header' },
+      h('h1', null, 'Alerts'), summary,
+      h('div', { class: 'alerts-controls' },
+        updated,
+        h('button', { type: 'button', 'data-testid': 'alerts-refresh', onClick: () => refresh() }, 'Refresh'))),
+    note, content);
+
+  let loads = 0;
+  let lastLoaded = 0;
+  let inFlight = false;
+  let shown = false;
+
+  async function refresh() {
+    if (inFlight) return;
+    inFlight = true;
+    try {
+      const answer = await api.alerts(controller.signal);
+      const alerts = Array.isArray(answer && answer.alerts) ? answer.alerts : [];
+      replace(summary, summarize(alerts));
+      replace(content, alerts.length === 0 ? noRules() : alertsTable(alerts));
+      replace(note);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      if (error.status === 404) {
+        replace(summary);
+        replace(content, unavailable(error));
+        replace(note);
+      } else if (shown) {
+        // Keep the last answer on screen; say that it is getting old.
+        replace(note, errorBox(`Could not refresh: ${error.message}`));
+        return;
+      } else {
+        replace(content, errorBox(error));
+        return;
+      }
+    } finally {
+      inFlight = false;
+    }
+    shown = true;
+    lastLoaded = Date.now();
+    loads += 1;
+    page.dataset.loads = String(loads);
+    updated.textContent = `Updated ${formatTimestamp(lastLoaded * 1e6).slice(11, 19)}`;
+  }
+
+  replace(root, page);
+  await refresh();
+
+  const timer = setInterval(() => {
+    if (document.visibilityState === 'visible') refresh();
+  }, REFRESH_MILLIS);
+  const onVisibility = () => {
+    if (document.visibilityState === 'visible' && Date.now() - lastLoaded >= REFRESH_MILLIS) refresh();
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+  return () => {
+    clearInterval(timer);
+    document.removeEventListener('visibilitychange', onVisibility);
+    controller.abort();
+  };
+}
+
+function knownState(state) {
+  return Object.hasOwn(STATE_RANK, state) ? state : 'unknown';
+}
+
+function summarize(alerts) {
+  const count = (state) => alerts.filter((a) => a.state === state).length;
+  const firing = count('firing');
+  const pending = count('pending');
+  const rules = `${alerts.length} ${alerts.length === 1 ? 'rule' : 'rules'}`;
+  return [
+    h('span', { class: ['alerts-count', firing > 0 && 'alert-state-firing'] }, `${firing} firing`), ' · ',
+    h('span', { class: ['alerts-count', pending > 0 && 'alert-state-pending'] }, `${pending} pending`), ' · ',
+    h('span', { class: 'muted' }, rules),
+  ];
+}
+
+function alertsTable(alerts) {
+  const sorted = alerts
+    .map((alert, index) => ({ alert, index, rank: STATE_RANK[knownState(alert.state)] ?? 4 }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map((entry) => entry.alert);
+  const now = Date.now();
+  return h('div', { class: 'panel table-panel' },
+    h('table', { class: 'data alerts-table', 'data-testid': 'alerts-table' },
+      h('thead', null, h('tr', null,
+        h('th', null, 'State'),
+        h('th', null, 'Rule'),
+        h('th', { title: 'When the alert entered its state' }, 'Since'),
+        h('th', { class: 'num', title: 'What the condition was checked against: an error rate (0…1), a latency in seconds, requests per second, or a request count for absence' }, 'Value'),
+        h('th', null, 'Message'),
+        h('th', null, 'Service'),
+        h('th', null, 'Operation'),
+        h('th', { class: 'num', title: 'How far back the condition looks' }, 'Window'),
+        h('th', { class: 'num', title: 'How long the condition must hold before the alert fires' }, 'For'))),
+      h('tbody', null, sorted.map((alert) => alertRow(alert, now)))));
+}
+
+function alertRow(alert, now) {
+  const state = knownState(alert.state);
+  const rule = String(alert.rule ?? '');
+  const message = String(alert.message ?? '');
+  return h('tr', {
+    class: ['alert-row', `alert-row-${state}`],
+    'data-testid': 'alert-row',
+    'data-rule': rule,
+    'data-state': String(alert.state ?? ''),
+  },
+  h('td', null, h('span', { class: ['alert-state', `alert-state-${state}`], 'data-testid': 'alert-state' }, String(alert.state ?? '?'))),
+  h('td', { class: 'alert-rule', title: rule, 'data-testid': 'alert-rule' }, truncate(rule, 200)),
+  sinceCell(alert, now),
+  h('td', { class: 'num', 'data-testid': 'alert-value' }, formatValue(alert.value)),
+  h('td', { class: 'alert-message', title: message, 'data-testid': 'alert-message' }, truncate(message, 1000)),
+  h('td', { class: 'name-cell', 'data-testid': 'alert-service' }, alert.service == null ? h('span', { class: 'muted' }, 'all')
+    : h('a', { href: `/services/${encodeURIComponent(alert.service)}`, title: String(alert.service) },
+      h('span', { class: 'chip', style: { '--chip-color': serviceColor(String(alert.service)) } }, truncate(alert.service, 120)))),
+  h('td', { class: 'name-cell', title: alert.operation ?? null, 'data-testid': 'alert-operation' },
+    alert.operation == null ? h('span', { class: 'muted' }, 'all') : truncate(alert.operation, 200)),
+  h('td', { class: 'num', 'data-testid': 'alert-window' }, formatRuleDuration(alert.windowNanos)),
+  h('td', { class: 'num', 'data-testid': 'alert-for' }, formatRuleDuration(alert.forNanos)));
+}
+
+/** "3m ago", the exact time on hover; an alert that never left inactive has no time. */
+function sinceCell(alert, now) {
+  const since = typeof alert.sinceUnixNano === 'string' && /^\d{1,20}$/.test(alert.sinceUnixNano) ? alert.sinceUnixNano : '0';
+  const evaluated = typeof alert.lastEvaluatedUnixNano === 'string' && /^\d{1,20}$/.test(alert.lastEvaluatedUnixNano)
+    ? `last evaluated ${formatTimestamp(alert.lastEvaluatedUnixNano)}` : 'not evaluated yet';
+  if (BigInt(since) === 0n) {
+    return h('td', { class: 'alert-since muted', title: evaluated, 'data-testid': 'alert-since' }, '–');
+  }
+  return h('td', { class: 'alert-since', title: `${formatTimestamp(since)}; ${evaluated}`, 'data-testid': 'alert-since' }, formatAgo(since, now));
+}
+
+/** The value the condition was checked against, in four significant digits; '–' for none. */
+function formatValue(value) {
+  if (value === null || value === undefined) return '–';
+  const n = Number(value);
+  if (!Number.isFinite(n)) return '–';
+  if (n === 0) return '0';
+  const abs = Math.abs(n);
+  if (abs >= 1e6 || abs < 1e-3) return n.toExponential(2);
+  return String(Number(n.toPrecision(4)));
+}
+
+/** A rule's window or `for` as the configuration writes it: "10m", "1m30s", "0s", "500 ms". */
+function formatRuleDuration(nanos) {
+  if (nanos === null || nanos === undefined) return '–';
+  const n = Number(nanos);
+  if (!Number.isFinite(n) || n < 0) return '–';
+  if (n === 0) return '0s';
+  if (n < 1e9) return formatDuration(n);
+  let rest = n;
+  let text = '';
+  for (const [unit, size] of [['h', 3600e9], ['m', 60e9]]) {
+    if (rest >= size) {
+      const whole = Math.floor(rest / size);
+      text += `${whole}${unit}`;
+      rest -= whole * size;
+    }
+  }
+  if (rest > 0) text += `${Number((rest / 1e9).toFixed(3))}s`;
+  return text;
+}
+
+function noRules() {
+  return h('div', { class: 'empty alerts-empty', 'data-testid': 'alerts-empty' },
+    h('p', null, 'No alert rules are configured.'),
+    h('p', null, 'Rules go in the ', h('code', null, 'alerts:'), ' section of the file given to ',
+      h('code', null, 'spindle serve --config'), '; see ', h('code', null, 'docs/alerts.md'), '.'));
+}
+
+function unavailable(error) {
+  return h('div', { class: 'empty alerts-empty', 'data-testid': 'alerts-unavailable' },
+    h('p', null, 'Alerts need span metrics, which this server does not keep.'),
+    h('p', { class: 'muted' }, error.message),
+    h('p', null, 'Start it with ', h('code', null, '--span-metrics on'), ' (or without ',
+      h('code', null, 'span_metrics.enabled: false'), ' in its configuration file); see ', h('code', null, 'docs/alerts.md'), '.'));
 }
 
 """#,
@@ -3617,7 +3863,8 @@ function compareTimes(a, b) {
 """#,
         "views/services.js": #"""
 // The services pages.
-//   /services?range=…                          every service: requests, errors, p95
+//   /services?range=…                          every service: requests, errors, p95; and,
+//       live from span metrics (before sampling), the last 5 minutes' rate, errors, p99
 //   /services/{name}?operation=&range=&bucket= one service (or one of its operations):
 //       request rate, error rate and latency percentiles over time, a latency histogram
 //       whose buckets link to example traces, and the table of its operations.
@@ -3632,6 +3879,9 @@ import { navigate, updateParams, errorBox } from '../app.js';
 import { lineChart, histogramChart } from '../lib/charts.js';
 
 const CONCURRENT_REQUESTS = 4;
+/** The live columns' window: span metrics of the last this long (an API duration). */
+const LIVE_WINDOW = '5m';
+const LIVE_TITLE = 'Server spans of the last 5 minutes, from span metrics (before sampling): every span as it arrived, whatever tail sampling kept';
 
 /**
  * The start and end (Unix millis) to ask the API for. Aggregating endpoints default to
@@ -3710,14 +3960,20 @@ async function renderList(root, range, signal) {
     const requests = h('td', { class: 'num' }, '…');
     const errors = h('td', { class: 'num' }, '…');
     const errorRate = h('td', { class: 'num' }, '…');
+    const live = {
+      rate: h('td', { class: 'num live', 'data-testid': 'live-rate' }, '…'),
+      errorRate: h('td', { class: 'num live', 'data-testid': 'live-error-rate' }, '…'),
+      p99: h('td', { class: 'num live', 'data-testid': 'live-p99' }, '…'),
+    };
     const row = h('tr', { 'data-testid': 'service-row', 'data-service': name },
       h('td', { class: 'name-cell' }, h('a', { href: serviceURL(name, range), title: name },
         h('span', { class: 'chip', style: { '--chip-color': serviceColor(name) } }, truncate(name, 120)))),
       requests, errors, errorRate, p95,
       h('td', { class: 'num' }, formatCount(node.spanCount)),
+      live.rate, live.errorRate, live.p99,
       h('td', null, h('a', { href: `/map?${rangeQuery(range)}&service=${encodeURIComponent(name)}` }, 'map'), ' · ',
         h('a', { href: `/search?service=${encodeURIComponent(name)}` }, 'traces')));
-    return { name, row, cells: { requests, errors, errorRate, p95 } };
+    return { name, row, cells: { requests, errors, errorRate, p95 }, live };
   });
   const table = h('table', { class: 'data services-table', 'data-testid': 'services-table' },
     h('thead', null, h('tr', null,
@@ -3727,14 +3983,19 @@ async function renderList(root, range, signal) {
       h('th', { class: 'num' }, 'Error rate'),
       h('th', { class: 'num' }, 'p95'),
       h('th', { class: 'num', title: 'Every span of the service' }, 'Spans'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live rate'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live error rate'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live p99'),
       h('th', null, ''))),
     h('tbody', null, rows.map((r) => r.row)));
-  replace(root, h('div', { class: 'page services-page' }, header, h('div', { class: 'panel table-panel' }, table)));
+  const liveNote = h('p', { class: 'muted live-note', 'data-testid': 'live-note' },
+    'Live columns: server spans of the last 5 minutes, from span metrics (before sampling). The others: stored spans in the chosen range.');
+  replace(root, h('div', { class: 'page services-page' }, header, h('div', { class: 'panel table-panel' }, table), liveNote));
 
   // One request per service, a few at a time, its whole range as one step; the page
   // shows meanwhile.
   const step = `${Math.ceil((q.end - q.start) / 1000) + 1}s`;
-  pool(rows, CONCURRENT_REQUESTS, async (r) => {
+  const stored = pool(rows, CONCURRENT_REQUESTS, async (r) => {
     try {
       const red = await api.red({ service: r.name, ...q, step }, signal);
       const requests = red.points.reduce((sum, p) => sum + p.requests, 0);
@@ -3752,6 +4013,40 @@ async function renderList(root, range, signal) {
       for (const cell of Object.values(r.cells)) { cell.textContent = '!'; cell.title = error.message; }
     }
   });
+  stored.then(() => loadLive(table, liveNote, rows, signal));
+}
+
+/**
+ * Fills the live columns from span metrics, after the stored figures. A server without
+ * span metrics answers 404: one request finds that out, and the columns and their note
+ * go away.
+ */
+async function loadLive(table, note, rows, signal) {
+  let off = false;
+  const fill = async (r) => {
+    if (off || signal.aborted) return;
+    try {
+      const w = await api.spanMetricsWindow({ service: r.name, kind: 'server', last: LIVE_WINDOW }, signal);
+      r.live.rate.textContent = formatRate(w.ratePerSecond);
+      r.live.errorRate.textContent = w.errorRate === null || w.errorRate === undefined ? '–' : formatPercent(w.errorRate);
+      r.live.errorRate.classList.toggle('error-text', w.errors > 0);
+      r.live.p99.textContent = w.p99Nanos === null || w.p99Nanos === undefined ? '–' : formatDuration(w.p99Nanos);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      if (error.status === 404) {
+        off = true;
+        return;
+      }
+      for (const cell of Object.values(r.live)) { cell.textContent = '!'; cell.title = error.message; }
+    }
+  };
+  if (rows.length === 0) return;
+  await fill(rows[0]);
+  if (!off) await pool(rows.slice(1), CONCURRENT_REQUESTS, fill);
+  if (off) {
+    for (const cell of table.querySelectorAll('.live')) cell.remove();
+    note.remove();
+  }
 }
 
 /** Runs work(item) for every item, at most `limit` at once. */

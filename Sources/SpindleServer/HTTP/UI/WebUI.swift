@@ -7,13 +7,13 @@ import NIOCore
 /// compiled into the binary (``UIAssets``) so `spindle serve` needs no other file.
 ///
 /// The UI is one page that routes in the browser: `/`, `/search`, `/trace/{id}`,
-/// `/compare`, `/map` and `/services/{service}` all answer `index.html`, so every view has
+/// `/compare`, `/map`, `/services/{service}` and `/alerts` all answer `index.html`, so every view has
 /// a URL that can be shared and reopened. Assets are under `/ui/`. Every answer carries a
 /// Content-Security-Policy that allows only the page's own scripts and styles: even if a
 /// span name slipped into markup, no inline script or handler would run.
 enum WebUI {
     /// The paths the page routes itself; each answers `index.html`.
-    static let pagePaths = ["/", "/search", "/trace/:id", "/compare", "/map", "/services", "/services/:service"]
+    static let pagePaths = ["/", "/search", "/trace/:id", "/compare", "/map", "/services", "/services/:service", "/alerts"]
     static let fixedPaths = pagePaths.filter { !$0.contains(":") }
 
     static let securityHeaders: HTTPFields = [

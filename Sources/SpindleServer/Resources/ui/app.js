@@ -6,6 +6,7 @@
 //   /compare?a=…&b=…           views/compare.js
 //   /map?…                     views/map.js
 //   /services, /services/{s}   views/services.js
+//   /alerts                    views/alerts.js
 //
 // A view module exports `render(root, route)`; route is {path, params (URLSearchParams),
 // match (the path's captures)}. It may return a function, called before the next view
@@ -19,6 +20,7 @@ const routes = [
   { pattern: /^\/compare$/, load: () => import('./views/compare.js'), nav: 'compare' },
   { pattern: /^\/map$/, load: () => import('./views/map.js'), nav: 'map' },
   { pattern: /^\/services(?:\/([^/]+))?$/, load: () => import('./views/services.js'), nav: 'services' },
+  { pattern: /^\/alerts$/, load: () => import('./views/alerts.js'), nav: 'alerts' },
 ];
 
 const root = document.getElementById('view');

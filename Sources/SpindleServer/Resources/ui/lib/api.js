@@ -74,4 +74,8 @@ export const api = {
   red: (params, signal) => getJSON(`${base}/red`, params, signal),
   histogram: (params, signal) => getJSON(`${base}/histogram`, params, signal),
   metrics: (params, signal) => getJSON(`${base}/metrics/query_range`, params, signal),
+  /** Every alert rule's state; 404 when span metrics are off. */
+  alerts: (signal) => getJSON(`${base}/alerts`, null, signal),
+  /** params: service, operation, kind, last ("5m"); span metrics, counted before sampling. */
+  spanMetricsWindow: (params, signal) => getJSON(`${base}/span-metrics/window`, params, signal),
 };

@@ -1,5 +1,6 @@
 // The services pages.
-//   /services?range=…                          every service: requests, errors, p95
+//   /services?range=…                          every service: requests, errors, p95; and,
+//       live from span metrics (before sampling), the last 5 minutes' rate, errors, p99
 //   /services/{name}?operation=&range=&bucket= one service (or one of its operations):
 //       request rate, error rate and latency percentiles over time, a latency histogram
 //       whose buckets link to example traces, and the table of its operations.
@@ -14,6 +15,9 @@ import { navigate, updateParams, errorBox } from '../app.js';
 import { lineChart, histogramChart } from '../lib/charts.js';
 
 const CONCURRENT_REQUESTS = 4;
+/** The live columns' window: span metrics of the last this long (an API duration). */
+const LIVE_WINDOW = '5m';
+const LIVE_TITLE = 'Server spans of the last 5 minutes, from span metrics (before sampling): every span as it arrived, whatever tail sampling kept';
 
 /**
  * The start and end (Unix millis) to ask the API for. Aggregating endpoints default to
@@ -92,14 +96,20 @@ async function renderList(root, range, signal) {
     const requests = h('td', { class: 'num' }, '…');
     const errors = h('td', { class: 'num' }, '…');
     const errorRate = h('td', { class: 'num' }, '…');
+    const live = {
+      rate: h('td', { class: 'num live', 'data-testid': 'live-rate' }, '…'),
+      errorRate: h('td', { class: 'num live', 'data-testid': 'live-error-rate' }, '…'),
+      p99: h('td', { class: 'num live', 'data-testid': 'live-p99' }, '…'),
+    };
     const row = h('tr', { 'data-testid': 'service-row', 'data-service': name },
       h('td', { class: 'name-cell' }, h('a', { href: serviceURL(name, range), title: name },
         h('span', { class: 'chip', style: { '--chip-color': serviceColor(name) } }, truncate(name, 120)))),
       requests, errors, errorRate, p95,
       h('td', { class: 'num' }, formatCount(node.spanCount)),
+      live.rate, live.errorRate, live.p99,
       h('td', null, h('a', { href: `/map?${rangeQuery(range)}&service=${encodeURIComponent(name)}` }, 'map'), ' · ',
         h('a', { href: `/search?service=${encodeURIComponent(name)}` }, 'traces')));
-    return { name, row, cells: { requests, errors, errorRate, p95 } };
+    return { name, row, cells: { requests, errors, errorRate, p95 }, live };
   });
   const table = h('table', { class: 'data services-table', 'data-testid': 'services-table' },
     h('thead', null, h('tr', null,
@@ -109,14 +119,19 @@ async function renderList(root, range, signal) {
       h('th', { class: 'num' }, 'Error rate'),
       h('th', { class: 'num' }, 'p95'),
       h('th', { class: 'num', title: 'Every span of the service' }, 'Spans'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live rate'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live error rate'),
+      h('th', { class: 'num live', title: LIVE_TITLE }, 'Live p99'),
       h('th', null, ''))),
     h('tbody', null, rows.map((r) => r.row)));
-  replace(root, h('div', { class: 'page services-page' }, header, h('div', { class: 'panel table-panel' }, table)));
+  const liveNote = h('p', { class: 'muted live-note', 'data-testid': 'live-note' },
+    'Live columns: server spans of the last 5 minutes, from span metrics (before sampling). The others: stored spans in the chosen range.');
+  replace(root, h('div', { class: 'page services-page' }, header, h('div', { class: 'panel table-panel' }, table), liveNote));
 
   // One request per service, a few at a time, its whole range as one step; the page
   // shows meanwhile.
   const step = `${Math.ceil((q.end - q.start) / 1000) + 1}s`;
-  pool(rows, CONCURRENT_REQUESTS, async (r) => {
+  const stored = pool(rows, CONCURRENT_REQUESTS, async (r) => {
     try {
       const red = await api.red({ service: r.name, ...q, step }, signal);
       const requests = red.points.reduce((sum, p) => sum + p.requests, 0);
@@ -134,6 +149,40 @@ async function renderList(root, range, signal) {
       for (const cell of Object.values(r.cells)) { cell.textContent = '!'; cell.title = error.message; }
     }
   });
+  stored.then(() => loadLive(table, liveNote, rows, signal));
+}
+
+/**
+ * Fills the live columns from span metrics, after the stored figures. A server without
+ * span metrics answers 404: one request finds that out, and the columns and their note
+ * go away.
+ */
+async function loadLive(table, note, rows, signal) {
+  let off = false;
+  const fill = async (r) => {
+    if (off || signal.aborted) return;
+    try {
+      const w = await api.spanMetricsWindow({ service: r.name, kind: 'server', last: LIVE_WINDOW }, signal);
+      r.live.rate.textContent = formatRate(w.ratePerSecond);
+      r.live.errorRate.textContent = w.errorRate === null || w.errorRate === undefined ? '–' : formatPercent(w.errorRate);
+      r.live.errorRate.classList.toggle('error-text', w.errors > 0);
+      r.live.p99.textContent = w.p99Nanos === null || w.p99Nanos === undefined ? '–' : formatDuration(w.p99Nanos);
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      if (error.status === 404) {
+        off = true;
+        return;
+      }
+      for (const cell of Object.values(r.live)) { cell.textContent = '!'; cell.title = error.message; }
+    }
+  };
+  if (rows.length === 0) return;
+  await fill(rows[0]);
+  if (!off) await pool(rows.slice(1), CONCURRENT_REQUESTS, fill);
+  if (off) {
+    for (const cell of table.querySelectorAll('.live')) cell.remove();
+    note.remove();
+  }
 }
 
 /** Runs work(item) for every item, at most `limit` at once. */
