@@ -49,6 +49,8 @@ XSS_STATUS = "<img src=x onerror=window.__xss=7>"
 XSS_CHILD_NAME = "javascript:window.__xss=8"
 XSS_CHILD_SERVICE = "\"';window.__xss=9;//"
 LONG_VALUE = "A" * 100_000
+# The collector cuts longer values to this (docs/limits.md, max_attribute_value_bytes).
+MAX_ATTRIBUTE_VALUE_BYTES = 32 * 1024
 
 
 class Builder:
@@ -145,7 +147,7 @@ FACTS = {
     "xss": {
         "service": XSS_SERVICE, "root_name": XSS_ROOT_NAME, "key": XSS_KEY, "value": XSS_VALUE,
         "url": XSS_URL, "event": XSS_EVENT, "status": XSS_STATUS,
-        "child_name": XSS_CHILD_NAME, "child_service": XSS_CHILD_SERVICE, "long_value_length": len(LONG_VALUE),
+        "child_name": XSS_CHILD_NAME, "child_service": XSS_CHILD_SERVICE, "long_value_length": min(len(LONG_VALUE), MAX_ATTRIBUTE_VALUE_BYTES),
     },
     "compare_a": COMPARE_A,
     "compare_b": COMPARE_B,
