@@ -196,6 +196,26 @@ import Testing
         }
     }
 
+    @Test func configurationsThatCannotWork_areRefusedByName() {
+        func message(_ alerts: AlertingConfiguration, spanMetrics: Bool = true) -> String? {
+            var configuration = SpindleServerConfiguration.ephemeral()
+            configuration.alerts = alerts
+            if !spanMetrics { configuration.spanMetrics = nil }
+            do throws(SpindleServerError) {
+                try configuration.validate()
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let rule = AlertRule(name: "x", condition: .errorRate(above: 0.1), window: .seconds(300))
+        #expect(message(AlertingConfiguration(rules: [rule], routes: ["x": ["ops"]])) == "alerts: rule x notifies webhook ops, which is not defined; no webhooks are defined (alerts.webhooks)")
+        #expect(message(AlertingConfiguration(webhooks: [AlertWebhook(name: "chat", url: "http://127.0.0.1:1/")], rules: [rule], routes: ["x": ["ops"]])) == "alerts: rule x notifies webhook ops, which is not defined; the webhooks are: chat")
+        #expect(message(AlertingConfiguration(webhooks: [AlertWebhook(name: "ops", url: "ftp://example.com")])) == "alerts: webhook ops has url \"ftp://example.com\"; give an http:// or https:// URL")
+        #expect(message(AlertingConfiguration(rules: [rule]), spanMetrics: false) == "alerts: rules need span metrics, which are off (span_metrics.enabled: false)")
+        #expect(message(AlertingConfiguration(rules: [rule])) == nil)
+    }
+
     @Test func aWebhookThatIsDown_isRetriedUpToMaxAttempts_andCountedAsFailed() async throws {
         let registry = PrometheusCollectorRegistry()
         let notifier = WebhookNotifier(logger: Logger(label: "test"), metrics: PrometheusMetricsFactory(registry: registry), firstBackoff: .milliseconds(1))

@@ -34,7 +34,8 @@ public struct AlertingConfiguration: Sendable, Hashable {
         }
         for (rule, targets) in routes.sorted(by: { $0.key < $1.key }) {
             for target in targets where !names.contains(target) {
-                throw SpindleServerError(.invalidConfiguration, "alerts: rule \(rule) notifies webhook \(target), which is not defined; the webhooks are: \(names.sorted().joined(separator: ", "))")
+                let defined = names.isEmpty ? "no webhooks are defined (alerts.webhooks)" : "the webhooks are: \(names.sorted().joined(separator: ", "))"
+                throw SpindleServerError(.invalidConfiguration, "alerts: rule \(rule) notifies webhook \(target), which is not defined; \(defined)")
             }
         }
         guard !rules.isEmpty else { return }
