@@ -58,11 +58,12 @@ let package = Package(
     ],
     targets: [
         .target(name: "SpindleModel", swiftSettings: swiftSettings),
-        .target(name: "SpindleWire", dependencies: ["SpindleModel"], swiftSettings: swiftSettings),
+        // zlib: gzip for the SDK's export and the ClickHouse backend's inserts.
+        .target(name: "SpindleWire", dependencies: ["SpindleModel", "CSpindleZlib"], swiftSettings: swiftSettings),
         .target(
             name: "Spindle",
             dependencies: [
-                "SpindleModel", "SpindleWire", "CSpindleZlib",
+                "SpindleModel", "SpindleWire",
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceContextModule", package: "swift-service-context"),
@@ -91,7 +92,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SpindleClickHouse", dependencies: ["SpindleStorage"], swiftSettings: swiftSettings),
+        .target(
+            name: "SpindleClickHouse",
+            // SpindleWire: gzip for insert bodies.
+            dependencies: ["SpindleStorage", "SpindleWire", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "SpindleQuery", dependencies: ["SpindleModel", "SpindleStorage"], swiftSettings: swiftSettings),
         .target(
             name: "SpindleCollector",
@@ -169,6 +175,11 @@ let package = Package(
         .testTarget(
             name: "SpindleQueryTests",
             dependencies: ["SpindleQuery", "SpindleStorage", "SpindleModel", "SpindleSamples", "SpindleTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SpindleClickHouseTests",
+            dependencies: ["SpindleClickHouse", "SpindleTesting", "SpindleStorage", "SpindleModel"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),

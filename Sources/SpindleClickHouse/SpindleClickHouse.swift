@@ -1,7 +1,9 @@
 /// The `SpindleClickHouse` module: the ClickHouse storage backend for running Spindle as a fleet.
 ///
-/// It starts empty: the issue that builds it fills it in. The package graph in
-/// `Package.swift` already fixes what it may depend on.
+/// ``ClickHouseClient`` speaks ClickHouse's HTTP interface, ``ClickHouseSQL`` escapes every
+/// value that reaches SQL text, ``ClickHouseSchema`` creates and migrates the tables
+/// (`docs/format/clickhouse.md`), and ``ClickHouseTraceWriter`` inserts span batches in
+/// RowBinary. Reading (trace by ID, search) comes next.
 public enum SpindleClickHouseModule {
     public static let summary = "the ClickHouse storage backend for running Spindle as a fleet"
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SpindleWire
 import Synchronization
 
 #if canImport(FoundationNetworking)

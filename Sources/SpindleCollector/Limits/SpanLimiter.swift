@@ -33,9 +33,10 @@ final class SpanLimiter: Sendable {
         var rejectedByRequestLimit = 0
         /// Spans past ``SpanLimits/maxSpansPerTrace``.
         var rejectedByTraceLimit = 0
-        /// What this batch added to each trace's count, for ``undo(_:)`` when its write
-        /// fails (the client retries it, and must not be counted twice).
-        var counted: [TraceID: Int] = [:]
+        /// The spans this batch added to the per-trace counts (nil when there is no
+        /// per-trace limit), for ``undo(_:)`` when its write fails: the client retries
+        /// it, and must not be counted twice.
+        var counted: SpanBatch?
     }
 
     let limits: SpanLimits
@@ -80,14 +81,12 @@ final class SpanLimiter: Sendable {
         let batch = outcome.batch
         let spans = batch.tables.spans
         // The indices of spans over the limit, and of the first of each newly cut trace.
-        var counted: [TraceID: Int] = [:]
         let (over, firstOver): ([Int], [Int]) = counts.withLock { counts in
             var over: [Int] = []
             var firstOver: [Int] = []
             for index in spans.indices {
                 let traceID = spans[index].traceID
                 let count = counts.increment(traceID)
-                counted[traceID, default: 0] += 1
                 if count > maxSpans {
                     over.append(index)
                     if count == maxSpans + 1 { firstOver.append(index) }
@@ -95,7 +94,7 @@ final class SpanLimiter: Sendable {
             }
             return (over, firstOver)
         }
-        outcome.counted = counted
+        outcome.counted = batch
         guard !over.isEmpty else { return }
         outcome.rejectedByTraceLimit = over.count
         var kept: [Int] = []
@@ -118,10 +117,10 @@ final class SpanLimiter: Sendable {
 
     /// Takes back what a batch added to the per-trace counts: its write failed, and the
     /// client will send it again.
-    func undo(_ counted: [TraceID: Int]) {
-        guard !counted.isEmpty else { return }
+    func undo(_ counted: SpanBatch?) {
+        guard let counted, !counted.isEmpty else { return }
         counts.withLock { counts in
-            for (traceID, count) in counted { counts.decrement(traceID, by: count) }
+            for row in counted.tables.spans { counts.decrement(row.traceID, by: 1) }
         }
     }
 
@@ -279,9 +278,10 @@ struct TraceSpanCounts {
 
     /// Adds one span to `traceID`'s count and returns the new count.
     mutating func increment(_ traceID: TraceID) -> Int {
-        if let count = counts[traceID] {
-            counts[traceID] = count + 1
-            return count + 1
+        // One hash for a trace already counted, the common case.
+        if let index = counts.index(forKey: traceID) {
+            counts.values[index] += 1
+            return counts.values[index]
         }
         if order.count < capacity {
             order.append(traceID)

@@ -1,13 +1,15 @@
 import CSpindleZlib
 
-/// gzip (RFC 1952) compression of request bodies, with the system's zlib.
-enum Gzip {
-    /// The gzip stream of `bytes` at zlib's default level.
-    static func compress(_ bytes: [UInt8]) -> [UInt8] {
+/// gzip (RFC 1952) compression of request bodies, with the system's zlib: the SDK's OTLP
+/// export and the ClickHouse backend's inserts.
+package enum Gzip {
+    /// The gzip stream of `bytes` at zlib's `level` (-1, the default, is zlib's default
+    /// level, 6; 1 is the fastest).
+    package static func compress(_ bytes: [UInt8], level: Int32 = -1) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 asks deflate for the gzip wrapper instead of zlib's.
         var status = deflateInit2_(
-            &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
             zlibVersion(), Int32(MemoryLayout<z_stream>.size)
         )
         // deflateInit2 fails only for lack of memory or bad parameters, neither of which
