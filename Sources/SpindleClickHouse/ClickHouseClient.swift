@@ -82,8 +82,14 @@ public struct ClickHouseClient: Sendable {
     // MARK: Queries
 
     /// Runs `sql` (which names its `FORMAT` if it returns rows) and returns the body.
+    ///
+    /// The whole result is computed before the answer starts (`wait_end_of_query`):
+    /// otherwise a query that fails midway has already answered 200, and the error text
+    /// would arrive as part of the rows. The server stops the query after the
+    /// configuration's timeout (`max_execution_time`), as the client gives up then anyway.
     public func query(_ sql: String) async throws(StorageError) -> [UInt8] {
-        try await send(body: Array(sql.utf8), gzip: false, what: "query")
+        let seconds = max(1, configuration.timeout.components.seconds)
+        return try await send(body: Array(sql.utf8), gzip: false, what: "query", settings: [("wait_end_of_query", "1"), ("max_execution_time", String(seconds))])
     }
 
     /// Runs a statement that returns no rows (DDL, `INSERT ... SELECT`).
@@ -128,12 +134,16 @@ public struct ClickHouseClient: Sendable {
 
     // MARK: Transport
 
-    private func send(body: [UInt8], gzip: Bool, what: String) async throws(StorageError) -> [UInt8] {
+    private func send(body: [UInt8], gzip: Bool, what: String, settings: [(String, String)] = []) async throws(StorageError) -> [UInt8] {
         var url = configuration.url
         while url.hasSuffix("/") { url.removeLast() }
         url += "/"
+        var parameters = settings
         if let database = configuration.database {
-            url += "?database=" + Self.percentEncoded(database)
+            parameters.insert(("database", database), at: 0)
+        }
+        if !parameters.isEmpty {
+            url += "?" + parameters.map { "\($0.0)=" + Self.percentEncoded($0.1) }.joined(separator: "&")
         }
         var request = HTTPClientRequest(url: url)
         request.method = .POST

@@ -39,6 +39,18 @@ public struct ClickHouseSchema: Sendable {
     /// this build knows (a newer Spindle migrated it; this one must not write there).
     @discardableResult
     public func migrate() async throws(StorageError) -> Int {
+        do {
+            return try await migrateOnce()
+        } catch where error.code == .invalidArgument {
+            // Two servers starting together can race on 18.16's check-then-create
+            // (`IF NOT EXISTS`), and one gets "table already exists": the other has just
+            // made it. Once more, from the version now recorded.
+            try? await Task.sleep(for: .seconds(1))
+            return try await migrateOnce()
+        }
+    }
+
+    private func migrateOnce() async throws(StorageError) -> Int {
         let features = try await client.features()
         try await client.execute("CREATE DATABASE IF NOT EXISTS \(ClickHouseSQL.identifier(database))")
         try await client.execute("""

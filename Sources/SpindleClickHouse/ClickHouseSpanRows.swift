@@ -27,11 +27,12 @@ enum ClickHouseSpanRows {
     static func rowBinary(_ tables: SpanTables) -> [UInt8] {
         var writer = RowBinaryWriter(tables: tables)
         writer.output.reserveCapacity(tables.arena.count + tables.spans.count * 256)
-        // The service name of each resource, found once.
+        // The service name of each resource, found once: the first `service.name`, when
+        // it is a string (as the native and memory stores read it); "" otherwise.
         let serviceNames: [ByteRef] = tables.resources.map { resource in
             for index in resource.attributes.indices {
                 let slot = tables.resourceAttributes[index]
-                if slot.value.kind == .string, tables.equals(slot.key, "service.name") { return slot.value.byteRef }
+                if tables.equals(slot.key, "service.name") { return slot.value.kind == .string ? slot.value.byteRef : .empty }
             }
             return .empty
         }

@@ -5,9 +5,10 @@ public import SpindleStorage
 /// (``ClickHouseSchema``), one `INSERT ... FORMAT RowBinary` request per batch.
 ///
 /// - **Durable before return:** `write` returns when ClickHouse answered the insert with
-///   HTTP 200, which it does after the rows are written to a new part on its disk. A batch
-///   of fewer than 1,048,576 spans (`max_insert_block_size`) becomes one part: all or
-///   nothing.
+///   HTTP 200, which it does after the rows are written to new parts on its disk. It is
+///   not all or nothing: a batch becomes one part per UTC day it touches, written one
+///   after the other, and the `trace_index` view inserts separately; a failed write may
+///   have stored part of the batch, and retrying it whole converges (idempotent).
 /// - **Idempotent:** the table is a `ReplacingMergeTree` whose sorting key ends with the
 ///   trace and span IDs, so a span written again collapses with the first copy when
 ///   ClickHouse merges parts; until then readers deduplicate with

@@ -85,6 +85,26 @@ struct ClickHouseTraceWriterTests {
         #expect(derived.first?["start"] as? String == "2023-11-14 22:13:21")
     }
 
+    @Test func writer_takesTheFirstServiceName_onlyWhenItIsAString() async throws {
+        let database = "spindle_service_name"
+        let client = try ClickHouseServerScope.client()
+        try await ClickHouseSchema(client: client, database: database).migrate()
+        let span = SpanRecord(traceID: TraceID(high: 1, low: 2), spanID: SpanID(3), name: "n", startTimeUnixNano: 1_700_000_000_000_000_000, endTimeUnixNano: 1_700_000_000_000_000_001)
+        func group(_ attributes: [Attribute], _ id: UInt64) -> ResourceSpans {
+            var span = span
+            span.spanID = SpanID(id)
+            return ResourceSpans(resource: Resource(attributes: attributes), scopeSpans: [ScopeSpans(scope: InstrumentationScope(name: "t"), spans: [span])])
+        }
+        // As the native and memory stores read it: the first `service.name`, if a string.
+        try await ClickHouseTraceWriter(client: client, database: database).write(SpanBatch([
+            group([Attribute("service.name", .int(5)), Attribute("service.name", .string("later"))], 1),
+            group([Attribute("host.name", .string("h")), Attribute("service.name", .string("checkout"))], 2),
+            group([], 3),
+        ]))
+        let names = try await client.query("SELECT service_name FROM \(database).spans ORDER BY span_id FORMAT TabSeparated")
+        #expect(String(decoding: names, as: UTF8.self) == "\ncheckout\n\n")
+    }
+
     @Test func writer_sameBatchTwice_readsBackOnce() async throws {
         let database = "spindle_dedup"
         try await ClickHouseSchema(client: try ClickHouseServerScope.client(), database: database).migrate()
