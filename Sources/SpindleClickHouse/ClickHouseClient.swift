@@ -100,7 +100,9 @@ public struct ClickHouseClient: Sendable {
     /// Runs `statement` (`INSERT INTO t (columns) FORMAT RowBinary`) with `data` after
     /// it, in one request body, gzip-compressed when the configuration says so. Returns
     /// once ClickHouse answered 200: the rows are then in the table's parts on disk.
-    public func insert(_ statement: String, data: [UInt8]) async throws(StorageError) {
+    /// `settings` are ClickHouse settings for this request (such as
+    /// `insert_distributed_sync`).
+    public func insert(_ statement: String, data: [UInt8], settings: [(String, String)] = []) async throws(StorageError) {
         var body: [UInt8] = []
         body.reserveCapacity(statement.utf8.count + 1 + data.count)
         body.append(contentsOf: statement.utf8)
@@ -114,7 +116,7 @@ public struct ClickHouseClient: Sendable {
             }
             body = Gzip.compress(body, level: 1)
         }
-        _ = try await send(body: body, gzip: configuration.compressInserts, what: "insert")
+        _ = try await send(body: body, gzip: configuration.compressInserts, what: "insert", settings: settings)
     }
 
     /// The server's version (`SELECT version()`).

@@ -17,7 +17,7 @@ public struct ClickHouseSchema: Sendable {
     }
 
     /// The newest schema version this build of Spindle writes.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public let client: ClickHouseClient
     public let database: String
@@ -75,6 +75,40 @@ public struct ClickHouseSchema: Sendable {
             applied = migration.version
         }
         return applied
+    }
+
+    /// Creates, on this server, a `Distributed` table over `cluster` for each of the
+    /// schema's span tables (`spans_dist` over `spans`, and so on: ``ClickHouseTables/distributed(database:)``),
+    /// sharded by `cityHash64(trace_id)` so that all of a trace's rows live on one shard.
+    /// Run it on every server that takes queries or inserts, after ``migrate()`` there.
+    /// Idempotent (`IF NOT EXISTS`).
+    ///
+    /// A later migration that changes a span table's columns must alter its `_dist` table
+    /// the same way: a `Distributed` table has its own copy of the columns.
+    public func createDistributedTables(cluster: String) async throws(StorageError) {
+        let local = ClickHouseTables(database: database)
+        let distributed = ClickHouseTables.distributed(database: database)
+        for (table, over) in [(distributed.spans, local.spans), (distributed.spanIndex, local.spanIndex), (distributed.traceIndex, local.traceIndex)] {
+            try await client.execute("""
+                CREATE TABLE IF NOT EXISTS \(qualified(table)) AS \(qualified(over))
+                ENGINE = Distributed(\(ClickHouseSQL.identifier(cluster)), \(ClickHouseSQL.identifier(database)), \(ClickHouseSQL.identifier(over)), cityHash64(trace_id))
+                """)
+        }
+        // The Distributed table would compute the MATERIALIZED `start_time` and send it on
+        // with every insert, which the shards refuse ("Cannot insert column start_time").
+        // As an ALIAS it is computed only when read, and the shards prune partitions by
+        // their own materialized column.
+        let kind = String(decoding: try await client.query("""
+            SELECT default_kind FROM system.columns
+            WHERE database = \(ClickHouseSQL.literal(database)) AND table = \(ClickHouseSQL.literal(distributed.spans)) AND name = 'start_time'
+            FORMAT TabSeparated
+            """), as: UTF8.self)
+        if kind.hasPrefix("MATERIALIZED") {
+            try await client.execute("""
+                ALTER TABLE \(qualified(distributed.spans))
+                MODIFY COLUMN start_time DateTime('UTC') ALIAS toDateTime(intDiv(start_unix_nano, 1000000000), 'UTC')
+                """)
+        }
     }
 
     /// The highest version recorded in `spindle_schema` (0 when none, or no table).
@@ -167,6 +201,43 @@ public struct ClickHouseSchema: Sendable {
                 """
             return [spans, traceIndex, traceIndexView]
         },
+        Migration(version: 2, summary: "span_index and span_index_mv, backfilled from spans") { database, features in
+            let schema = Names(database: database)
+            let label = features.lowCardinality ? "LowCardinality(String)" : "String"
+            // One narrow row per span sorted by trace ID: trace by ID reads it first to learn
+            // the `spans` sort-key prefix (service, hour, name, start) of each of the trace's
+            // spans, and search ranks and summarizes traces from it alone. Small granules:
+            // every read is a lookup of a few trace IDs.
+            let spanIndex = """
+                CREATE TABLE IF NOT EXISTS \(schema.spanIndex) (
+                    trace_id FixedString(16),
+                    span_id FixedString(8),
+                    parent_span_id FixedString(8),
+                    service_name \(label),
+                    has_service UInt8,
+                    name \(label),
+                    start_unix_nano UInt64,
+                    end_unix_nano UInt64,
+                    status_code Int32
+                ) ENGINE = ReplacingMergeTree
+                PARTITION BY toDate(toDateTime(intDiv(start_unix_nano, 1000000000), 'UTC'))
+                ORDER BY (trace_id, span_id)
+                SETTINGS index_granularity = 1024
+                """
+            let columns = """
+                trace_id, span_id, parent_span_id, service_name,
+                resource_attribute_types[indexOf(resource_attribute_keys, 'service.name')] = 1 AS has_service,
+                name, start_unix_nano, end_unix_nano, status_code
+                """
+            let spanIndexView = """
+                CREATE MATERIALIZED VIEW IF NOT EXISTS \(schema.spanIndexView) TO \(schema.spanIndex) AS
+                SELECT \(columns) FROM \(schema.spans)
+                """
+            // Spans written before this migration. After the view exists, so that nothing
+            // is missed; spans the view also indexed collapse with these copies.
+            let backfill = "INSERT INTO \(schema.spanIndex) SELECT \(columns) FROM \(schema.spans)"
+            return [spanIndex, spanIndexView, backfill]
+        },
     ]
 
     /// The quoted, qualified names of Spindle's tables in one database.
@@ -175,5 +246,7 @@ public struct ClickHouseSchema: Sendable {
         var spans: String { ClickHouseSQL.identifier(database) + ".spans" }
         var traceIndex: String { ClickHouseSQL.identifier(database) + ".trace_index" }
         var traceIndexView: String { ClickHouseSQL.identifier(database) + ".trace_index_mv" }
+        var spanIndex: String { ClickHouseSQL.identifier(database) + ".span_index" }
+        var spanIndexView: String { ClickHouseSQL.identifier(database) + ".span_index_mv" }
     }
 }

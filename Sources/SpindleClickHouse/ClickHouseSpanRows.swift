@@ -25,8 +25,13 @@ enum ClickHouseSpanRows {
     /// between; only double and nested (array, key-value list) attribute values are
     /// formatted through a scratch buffer.
     static func rowBinary(_ tables: SpanTables) -> [UInt8] {
+        rowBinary(tables, spans: tables.spans.indices)
+    }
+
+    /// The spans at `indices` of `tables`, in that order, as one RowBinary row each.
+    static func rowBinary(_ tables: SpanTables, spans indices: some Collection<Int>) -> [UInt8] {
         var writer = RowBinaryWriter(tables: tables)
-        writer.output.reserveCapacity(tables.arena.count + tables.spans.count * 256)
+        writer.output.reserveCapacity((indices.count == tables.spans.count ? tables.arena.count : 0) + indices.count * 256)
         // The service name of each resource, found once: the first `service.name`, when
         // it is a string (as the native and memory stores read it); "" otherwise.
         let serviceNames: [ByteRef] = tables.resources.map { resource in
@@ -36,7 +41,8 @@ enum ClickHouseSpanRows {
             }
             return .empty
         }
-        for span in tables.spans {
+        for spanIndex in indices {
+            let span = tables.spans[spanIndex]
             let scope = tables.scopes[Int(span.scopeIndex)]
             let resource = tables.resources[Int(scope.resourceIndex)]
             writer.traceID(span.traceID)

@@ -1,0 +1,94 @@
+public import SpindleModel
+public import SpindleStorage
+
+extension ClickHouseTraceStore {
+    /// Every stored span starting in `timeRange` (each once), in batches of at most about
+    /// `Paging.scanChunk` (20,000) spans, oldest time window first.
+    ///
+    /// The range is cut into windows from span counts per hour (finer where an hour holds
+    /// more), and each window is one query, read only when the consumer asks for the next
+    /// batch: memory holds one batch at a time. A read fails the stream with `.unavailable`
+    /// when the task is cancelled during it; note that a consumer cancelled while *waiting*
+    /// for the next batch sees the stream end, as Swift's `AsyncThrowingStream` ends on
+    /// cancellation.
+    public func scan(timeRange: TimeRange) -> AsyncThrowingStream<SpanBatch, any Error> {
+        let scanner = Scanner(store: self, range: timeRange)
+        return AsyncThrowingStream(unfolding: { () async throws -> SpanBatch? in
+            try await scanner.next()
+        })
+    }
+
+    /// The state of one scan: windows still to read.
+    actor Scanner {
+        let store: ClickHouseTraceStore
+        let range: TimeRange
+        /// Windows not yet split or read, newest last; nil until the first call.
+        var pending: [(window: TimeRange, bucket: UInt64)]?
+
+        init(store: ClickHouseTraceStore, range: TimeRange) {
+            self.store = store
+            self.range = range
+        }
+
+        func next() async throws(StorageError) -> SpanBatch? {
+            if pending == nil { pending = range.end > range.start ? [(window: range, bucket: UInt64(3_600_000_000_000))] : [] }
+            while let entry = pending?.popLast() {
+                let (window, bucket) = entry
+                // Bucket 0: a window to read.
+                if bucket == 0 {
+                    if let batch = try await store.spansStarting(in: window) { return batch }
+                    continue
+                }
+                // Otherwise count spans per bucket and cut windows of runs of buckets up to
+                // the chunk size; a bucket above it is counted again in finer buckets
+                // (down to single nanoseconds, which are read whole).
+                var chunks: [(window: TimeRange, bucket: UInt64)] = []
+                var run: (start: UInt64, end: UInt64, count: UInt64)?
+                for (index, count) in try await store.spanCounts(in: window, bucket: bucket) {
+                    let start = max(window.start, index &* bucket)
+                    let (product, overflow) = (index &+ 1).multipliedReportingOverflow(by: bucket)
+                    let end = overflow ? window.end : min(window.end, product)
+                    if let current = run, current.count + count <= store.paging.scanChunk {
+                        run = (current.start, end, current.count + count)
+                        continue
+                    }
+                    if let current = run { chunks.append((TimeRange(start: current.start, end: current.end), 0)) }
+                    run = nil
+                    if count > store.paging.scanChunk, bucket > 1 {
+                        chunks.append((TimeRange(start: start, end: end), max(1, bucket / 1000)))
+                    } else {
+                        run = (start, end, count)
+                    }
+                }
+                if let current = run { chunks.append((TimeRange(start: current.start, end: current.end), 0)) }
+                // Onto the stack reversed, so that the oldest window comes off first.
+                pending?.append(contentsOf: chunks.reversed())
+            }
+            return nil
+        }
+    }
+
+    /// Span rows (copies included) per `bucket` nanoseconds starting in `window`.
+    func spanCounts(in window: TimeRange, bucket: UInt64) async throws(StorageError) -> [(UInt64, UInt64)] {
+        let answer = try await query("""
+            SELECT intDiv(start_unix_nano, \(bucket)) AS bucket, count() FROM \(spansTable)
+            WHERE \(Self.whereClause([Self.startCondition(window)])) GROUP BY bucket ORDER BY bucket FORMAT RowBinary
+            """)
+        var reader = RowBinaryReader(answer, what: "span counts")
+        var out: [(UInt64, UInt64)] = []
+        while !reader.isAtEnd { out.append((try reader.uint64("bucket"), try reader.uint64("count"))) }
+        return out
+    }
+
+    /// The spans starting in `window`, each once, or nil when there are none.
+    func spansStarting(in window: TimeRange) async throws(StorageError) -> SpanBatch? {
+        let answer = try await query("""
+            SELECT \(Self.spanColumns) FROM \(spansTable)
+            WHERE \(Self.whereClause([Self.startCondition(window)]))
+            LIMIT 1 BY trace_id, span_id FORMAT RowBinary
+            """)
+        let rows = try ClickHouseSpanRowReader.rows(answer, what: "the spans of a scan")
+        try Self.checkCancellation()
+        return rows.isEmpty ? nil : ClickHouseSpanRowReader.batch(rows)
+    }
+}
