@@ -48,6 +48,8 @@ public final class SpindleServer: Sendable {
         case .memory:
             let store = InMemoryTraceStore(maxSpans: configuration.memoryMaxSpans)
             try self.init(configuration: configuration, writer: store, reader: store, logger: logger)
+        case .clickhouse:
+            throw SpindleServerError(.invalidConfiguration, "ClickHouse storage is opened asynchronously: use SpindleServer.open(configuration:logger:)")
         case .native:
             var storeConfiguration = NativeStoreConfiguration(directory: configuration.dataDir)
             storeConfiguration.fsync = configuration.fsync
@@ -74,7 +76,9 @@ public final class SpindleServer: Sendable {
         logger: Logger = Logger(label: "spindle"),
         close: (@Sendable () async -> Void)? = nil,
         wallClock: @escaping @Sendable () -> Duration = SpindleServer.unixTime,
-        webhookBackoff: Duration = .seconds(1)
+        webhookBackoff: Duration = .seconds(1),
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        background: [any Service] = []
     ) throws(SpindleServerError) {
         try configuration.validate()
         var logger = logger
@@ -83,7 +87,6 @@ public final class SpindleServer: Sendable {
         self.logger = logger
         self.reader = reader
 
-        let registry = PrometheusCollectorRegistry()
         self.registry = registry
         let liveTail = LiveTailHub(configuration: configuration.liveTail, registry: registry)
         let spanMetrics = configuration.spanMetrics.map { SpanMetrics(configuration: $0, now: wallClock) }
@@ -111,7 +114,8 @@ public final class SpindleServer: Sendable {
         self.pipeline = pipeline
 
         let host = Self.resolveLoopbackName(configuration.host)
-        let readiness = ListenerReadiness(host: host) { [logger] ports in
+        let role = configuration.role
+        let readiness = ListenerReadiness(host: host, expected: role.listeners) { [logger] ports in
             logger.info("listening: \(ports)")
         }
         self.readiness = readiness
@@ -131,8 +135,16 @@ public final class SpindleServer: Sendable {
             logger: logger,
             onBound: { readiness.bound(.otlpGRPC, port: $0) }
         )
-        let listeners = ListenerGroup(
-            listeners: [
+        let httpListener: any Service = role.servesQueries
+            ? HTTPListeners.ui(
+                registry: registry, reader: reader, liveTail: liveTail, spanMetrics: spanMetrics, alerts: alerting?.evaluator, uiDirectory: configuration.uiDirectory, port: configuration.httpPort, settings: settings,
+                onBound: { readiness.bound(.http, port: $0) }
+            )
+            : HTTPListeners.status(
+                registry: registry, spanMetrics: spanMetrics, port: configuration.httpPort, settings: settings,
+                onBound: { readiness.bound(.http, port: $0) }
+            )
+        let all: [(ListenerName, any Service)] = [
                 (.otlpGRPC, grpc),
                 (.otlpHTTP, HTTPListeners.otlpHTTP(
                     receiver: OTLPHTTPReceiver(pipeline: pipeline), port: configuration.otlpHTTPPort, settings: settings,
@@ -142,15 +154,14 @@ public final class SpindleServer: Sendable {
                     receiver: ZipkinReceiver(pipeline: pipeline), port: configuration.zipkinPort, settings: settings,
                     onBound: { readiness.bound(.zipkin, port: $0) }
                 )),
-                (.http, HTTPListeners.ui(
-                    registry: registry, reader: reader, liveTail: liveTail, spanMetrics: spanMetrics, alerts: alerting?.evaluator, uiDirectory: configuration.uiDirectory, port: configuration.httpPort, settings: settings,
-                    onBound: { readiness.bound(.http, port: $0) }
-                )),
+                (.http, httpListener),
                 (.tempo, HTTPListeners.tempo(
                     reader: reader, port: configuration.tempoPort, settings: settings,
                     onBound: { readiness.bound(.tempo, port: $0) }
                 )),
-            ],
+            ]
+        let listeners = ListenerGroup(
+            listeners: all.filter { role.listeners.contains($0.0) },
             host: host,
             configuration: configuration,
             readiness: readiness,
@@ -161,7 +172,8 @@ public final class SpindleServer: Sendable {
         // behind it has finished: the listeners first, then the pipeline.
         // The store closes last, after the pipeline has stored everything accepted.
         // Alerting stops first (it only reads span metrics).
-        self.services = [StoreService(close: close), PipelineService(pipeline: pipeline), listeners] + (alerting.map { [$0] } ?? [])
+        // Background work (ClickHouse retention) stops first too.
+        self.services = [StoreService(close: close), PipelineService(pipeline: pipeline), listeners] + (alerting.map { [$0] } ?? []) + background
     }
 
     /// Serves until ``shutdown()`` is called (or, with `shutdownOnSignals`, SIGTERM or
@@ -226,4 +238,18 @@ public final class SpindleServer: Sendable {
     private static func resolveLoopbackName(_ host: String) -> String {
         host.lowercased() == "localhost" ? "127.0.0.1" : host
     }
+}
+
+extension SpindleServerConfiguration.Role {
+    /// The listeners a process of this role runs.
+    var listeners: Set<ListenerName> {
+        switch self {
+        case .all: Set(ListenerName.allCases)
+        case .collector, .router: [.otlpGRPC, .otlpHTTP, .zipkin, .http]
+        case .query: [.http, .tempo]
+        }
+    }
+
+    /// Whether the HTTP port serves the UI and the query APIs (else only `/metrics`).
+    var servesQueries: Bool { self == .all || self == .query }
 }

@@ -39,42 +39,93 @@ public final class ClickHouseServer: @unchecked Sendable {
     /// Starts a server and waits until it answers `SELECT 1` (for up to `startupLimit`
     /// seconds: a deadline for a broken install, not a measurement).
     public static func start(password: String = "s3cret-Pa55 \"<&>'", startupLimit: Double = 120) throws -> ClickHouseServer {
-        let binary = try serverBinary()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-clickhouse-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        do {
-            let ports = try freePorts(3)
-            try usersXML(password: password).write(to: directory.appendingPathComponent("users.xml"), atomically: true, encoding: .utf8)
-            let path = directory.path + "/"
-            let arguments = [
-                binary, "--config-file=/etc/clickhouse-server/config.xml", "--",
-                "--path=\(path)", "--tmp_path=\(path)tmp/", "--user_files_path=\(path)user_files/",
-                "--format_schema_path=\(path)format_schemas/", "--users_config=\(path)users.xml",
-                "--http_port=\(ports[0])", "--tcp_port=\(ports[1])", "--interserver_http_port=\(ports[2])",
-                "--listen_host=127.0.0.1",
-                "--logger.log=\(path)server.log", "--logger.errorlog=\(path)err.log",
-            ]
-            let pid = try spawn(arguments, output: path + "stdout.log")
-            let server = ClickHouseServer(pid: pid, directory: directory, httpPort: ports[0], tcpPort: ports[1], password: password)
-            let deadline = Date().addingTimeInterval(startupLimit)
-            while !server.answersSelectOne() {
-                if let status = server.exitStatus() {
-                    let log = server.logTail()
-                    server.stop()
-                    throw Failure(description: "clickhouse-server exited (wait status \(status)) before answering SELECT 1:\n\(log)")
-                }
-                guard Date() < deadline else {
-                    let log = server.logTail()
-                    server.stop()
-                    throw Failure(description: "clickhouse-server did not answer SELECT 1 within \(Int(startupLimit)) s:\n\(log)")
-                }
-                Thread.sleep(forTimeInterval: 0.1)
+        // The ports were free a moment before the server binds them: another process may
+        // take one in between, and the server then exits at once. A second try, on other
+        // ports, rides that out.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let directory = try makeDirectory()
+            do {
+                return try launch(in: directory, ports: try freePorts(3), configFile: "/etc/clickhouse-server/config.xml", password: password, startupLimit: startupLimit)
+            } catch let failure as Failure where failure.exitedEarly && attempt < 2 {
+                try? FileManager.default.removeItem(at: directory)
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
             }
-            return server
+        }
+    }
+
+    /// Starts `shards` servers that form the cluster `name` (one shard each, in order),
+    /// whose configuration `scripts/clickhouse-cluster.sh` writes, and waits until every
+    /// one answers. Stopping them is the caller's (each ``stop()``).
+    public static func startCluster(name: String, shards: Int, password: String = "s3cret-Pa55 \"<&>'", startupLimit: Double = 120) throws -> [ClickHouseServer] {
+        let ports = try freePorts(3 * shards)
+        let shardAddresses = (0..<shards).map { "127.0.0.1:\(ports[3 * $0 + 1])" }
+        var started: [ClickHouseServer] = []
+        do {
+            for shard in 0..<shards {
+                let directory = try makeDirectory()
+                do {
+                    let script = PythonTools.repositoryRoot.appendingPathComponent("scripts/clickhouse-cluster.sh").path
+                    let output = try PythonTools.run(script, [directory.path + "/conf", name] + shardAddresses)
+                    guard output.status == 0 else {
+                        throw Failure(description: "scripts/clickhouse-cluster.sh exited with status \(output.status): \(output.stderr)")
+                    }
+                    let shardPorts = Array(ports[(3 * shard)..<(3 * shard + 3)])
+                    started.append(try launch(in: directory, ports: shardPorts, configFile: directory.path + "/conf/config.xml", password: password, startupLimit: startupLimit))
+                } catch {
+                    try? FileManager.default.removeItem(at: directory)
+                    throw error
+                }
+            }
+            return started
         } catch {
-            try? FileManager.default.removeItem(at: directory)
+            for server in started { server.stop() }
             throw error
         }
+    }
+
+    private static func makeDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-clickhouse-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// Spawns a server in `directory` on `ports` (HTTP, TCP, interserver) and waits until
+    /// it answers `SELECT 1`; on failure it is stopped (its directory is the caller's).
+    private static func launch(in directory: URL, ports: [Int], configFile: String, password: String, startupLimit: Double) throws -> ClickHouseServer {
+        let binary = try serverBinary()
+        try usersXML(password: password).write(to: directory.appendingPathComponent("users.xml"), atomically: true, encoding: .utf8)
+        let path = directory.path + "/"
+        let arguments = [
+            binary, "--config-file=\(configFile)", "--",
+            "--path=\(path)", "--tmp_path=\(path)tmp/", "--user_files_path=\(path)user_files/",
+            "--format_schema_path=\(path)format_schemas/", "--users_config=\(path)users.xml",
+            "--http_port=\(ports[0])", "--tcp_port=\(ports[1])", "--interserver_http_port=\(ports[2])",
+            "--listen_host=127.0.0.1",
+            "--logger.log=\(path)server.log", "--logger.errorlog=\(path)err.log",
+        ]
+        let pid = try spawn(arguments, output: path + "stdout.log")
+        let server = ClickHouseServer(pid: pid, directory: directory, httpPort: ports[0], tcpPort: ports[1], password: password)
+        let deadline = Date().addingTimeInterval(startupLimit)
+        while !server.answersSelectOne() {
+            if let status = server.exitStatus() {
+                let log = server.logTail()
+                server.stop()
+                var failure = Failure(description: "clickhouse-server exited (wait status \(status)) before answering SELECT 1:\n\(log)")
+                failure.exitedEarly = true
+                throw failure
+            }
+            guard Date() < deadline else {
+                let log = server.logTail()
+                server.stop()
+                throw Failure(description: "clickhouse-server did not answer SELECT 1 within \(Int(startupLimit)) s:\n\(log)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return server
     }
 
     /// Ends the server (SIGTERM, then SIGKILL after 5 s: its data is thrown away, and with
@@ -149,6 +200,8 @@ public final class ClickHouseServer: @unchecked Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        /// The server exited before answering (as when a port was taken meanwhile).
+        var exitedEarly = false
 
         public init(description: String) {
             self.description = description
@@ -213,7 +266,7 @@ public final class ClickHouseServer: @unchecked Sendable {
 
     /// `count` distinct loopback ports that were free a moment ago (bound to port 0, then
     /// released; all held open together so they differ).
-    private static func freePorts(_ count: Int) throws -> [Int] {
+    public static func freePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { for socket in sockets { close(socket) } }
         var ports: [Int] = []

@@ -42,8 +42,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where the native storage engine keeps its files. (default: ./spindle-data)")
     var dataDir: String?
 
-    @Option(help: "Where spans are stored: native (the embedded engine under --data-dir) or memory (bounded by --memory-max-spans, lost on exit). (default: native)")
+    @Option(help: "Where spans are stored: native (the embedded engine under --data-dir), memory (bounded by --memory-max-spans, lost on exit) or clickhouse (--clickhouse-url; docs/scale-out.md). (default: native)")
     var storage: StorageOption?
+
+    @Option(name: .customLong("clickhouse-url"), parsing: .singleValue, help: ArgumentHelp("With --storage clickhouse: a ClickHouse HTTP interface (http://host:8123). Repeat it, or separate with commas: fallbacks holding the same database, or with --clickhouse-cluster one per shard. (default: http://127.0.0.1:8123)", valueName: "url"))
+    var clickHouseURLs: [String] = []
+
+    @Option(name: .customLong("clickhouse-database"), help: "With --storage clickhouse: the database Spindle creates and uses. (default: spindle)")
+    var clickHouseDatabase: String?
+
+    @Option(name: .customLong("clickhouse-user"), help: "With --storage clickhouse: the user. (default: default)")
+    var clickHouseUser: String?
+
+    @Option(name: .customLong("clickhouse-password"), help: "With --storage clickhouse: the password. Other users of this machine can read a command line: prefer --clickhouse-password-file or the SPINDLE_CLICKHOUSE_PASSWORD environment variable. Never logged.")
+    var clickHousePassword: String?
+
+    @Option(name: .customLong("clickhouse-password-file"), help: "With --storage clickhouse: a file holding the password (one trailing newline is ignored). Never logged.")
+    var clickHousePasswordFile: String?
+
+    @Option(name: .customLong("clickhouse-cluster"), help: "With --storage clickhouse: a cluster named in the servers' remote_servers; spans are sharded by trace ID over Distributed tables (docs/scale-out.md).")
+    var clickHouseCluster: String?
+
+    @Option(help: "What this process does: all (ingest, store and serve queries), collector (ingest and store), query (UI and APIs), or router (forward spans to --forward-to collectors by trace ID). collector and query need --storage clickhouse. See docs/scale-out.md. (default: all)")
+    var role: RoleOption?
+
+    @Option(name: .customLong("forward-to"), parsing: .singleValue, help: ArgumentHelp("With --role router: a collector's OTLP/HTTP base URL (http://host:4318). Repeat it, or separate with commas.", valueName: "url"))
+    var forwardTo: [String] = []
 
     @Option(help: """
         What an acknowledged span survives (native storage): always (fsync before every acknowledgement, \
@@ -113,6 +137,14 @@ struct ServeCommand: AsyncParsableCommand {
     enum StorageOption: String, ExpressibleByArgument, CaseIterable {
         case memory
         case native
+        case clickhouse
+    }
+
+    enum RoleOption: String, ExpressibleByArgument, CaseIterable {
+        case all
+        case collector
+        case query
+        case router
     }
 
     struct LogLevelOption: ExpressibleByArgument {
@@ -166,9 +198,32 @@ struct ServeCommand: AsyncParsableCommand {
         return key
     }
 
+    /// Values of a repeatable flag, each of which may hold several separated by commas.
+    static func commaSeparated(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The ClickHouse password from, in order, --clickhouse-password,
+    /// --clickhouse-password-file, then the environment; nil when none gives one (the
+    /// configuration file's `password_file` then stands).
+    func clickHousePassword(environment: [String: String]) throws -> String? {
+        if clickHousePassword != nil, clickHousePasswordFile != nil {
+            throw ValidationError("give the ClickHouse password once: --clickhouse-password or --clickhouse-password-file, not both")
+        }
+        if let clickHousePassword { return clickHousePassword }
+        if let clickHousePasswordFile {
+            guard let password = ClickHouseSettings.readPassword(path: clickHousePasswordFile) else {
+                throw ValidationError("cannot read --clickhouse-password-file \(clickHousePasswordFile); give a readable file holding the password")
+            }
+            return password
+        }
+        return environment[ClickHouseSettings.passwordEnvironmentVariable]
+    }
+
     /// The server configuration: the defaults, then the configuration file if one is
-    /// given, then every flag given on the command line.
-    func serverConfiguration() throws -> SpindleServerConfiguration {
+    /// given, then every flag given on the command line (and the environment's
+    /// ClickHouse password).
+    func serverConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SpindleServerConfiguration {
         var configuration = SpindleServerConfiguration()
         if let config {
             configuration = try ConfigFile.load(path: config)
@@ -180,7 +235,16 @@ struct ServeCommand: AsyncParsableCommand {
         if let httpPort { configuration.httpPort = httpPort }
         if let tempoPort { configuration.tempoPort = tempoPort }
         if let dataDir { configuration.dataDir = dataDir }
-        if let storage { configuration.storage = storage == .native ? .native : .memory }
+        if let storage { configuration.storage = SpindleServerConfiguration.Storage(rawValue: storage.rawValue) ?? .native }
+        if let role { configuration.role = SpindleServerConfiguration.Role(rawValue: role.rawValue) ?? .all }
+        let forwardTo = Self.commaSeparated(self.forwardTo)
+        if !forwardTo.isEmpty { configuration.forwardTo = forwardTo }
+        let urls = Self.commaSeparated(clickHouseURLs)
+        if !urls.isEmpty { configuration.clickHouse.urls = urls }
+        if let clickHouseDatabase { configuration.clickHouse.database = clickHouseDatabase }
+        if let clickHouseUser { configuration.clickHouse.user = clickHouseUser }
+        if let clickHouseCluster { configuration.clickHouse.cluster = clickHouseCluster }
+        if let password = try clickHousePassword(environment: environment) { configuration.clickHouse.password = password }
         if let fsync, let policy = DurationText.parseFsync(fsync) { configuration.fsync = policy }
         if let retention, let duration = DurationText.parse(retention) { configuration.retention = duration == .zero ? nil : duration }
         if let maxDisk, let bytes = ByteCount.parse(maxDisk) { configuration.maxDiskBytes = bytes == 0 ? nil : bytes }
@@ -213,7 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let server = try SpindleServer(configuration: configuration, logger: Logger(label: "spindle"))
+        let server = try await SpindleServer.open(configuration: configuration, logger: Logger(label: "spindle"))
         try await server.run(shutdownOnSignals: true)
     }
 }

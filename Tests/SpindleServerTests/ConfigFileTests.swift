@@ -96,11 +96,11 @@ import Testing
     }
 
     @Test func mistakes_areNamed_withTheLineAndThePath() {
-        #expect(error("server:\n  hots: 0.0.0.0\n") == "spindle.yaml, line 2: unknown key server.hots; the keys here are: host, http_port, log_level, max_body_size, max_bytes_in_flight, otlp_grpc_port, otlp_http_port, request_read_timeout, shutdown_timeout, tempo_port, zipkin_port")
+        #expect(error("server:\n  hots: 0.0.0.0\n") == "spindle.yaml, line 2: unknown key server.hots; the keys here are: forward_to, host, http_port, log_level, max_body_size, max_bytes_in_flight, otlp_grpc_port, otlp_http_port, request_read_timeout, role, shutdown_timeout, tempo_port, zipkin_port")
         #expect(error("tail_samplng: {}\n")?.hasPrefix("spindle.yaml, line 1: unknown key tail_samplng; the keys here are: ") == true)
         #expect(error("server:\n  http_port: lots\n") == "spindle.yaml, line 2: server.http_port must be a whole number, not \"lots\"")
         #expect(error("storage:\n  retention: forever\n") == "spindle.yaml, line 2: storage.retention \"forever\" is not a duration; write a number with a unit: 250ms, 10s, 5m, 1h, 7d")
-        #expect(error("storage:\n  kind: postgres\n") == "spindle.yaml, line 2: storage.kind \"postgres\" is not one of: memory, native")
+        #expect(error("storage:\n  kind: postgres\n") == "spindle.yaml, line 2: storage.kind \"postgres\" is not one of: memory, native, clickhouse")
         #expect(error("limits:\n  max_spans_per_trace: 0\n") == "spindle.yaml, line 2: limits: max_spans_per_trace must be at least 1, not 0 (none for no limit)")
         #expect(error("server: [1, 2]\n") == "spindle.yaml, line 1: server must be a mapping of keys to values")
         #expect(error("server:\n  host: a\n  host: b\n")?.hasPrefix("spindle.yaml: is not valid YAML: Parser: expected all keys to be unique but found the following duplicated key(s): 'host'") == true)
@@ -192,5 +192,33 @@ import Testing
         #expect(DurationText.parse("5") == nil)
         #expect(DurationText.parse("1.5s") == nil)
         #expect(DurationText.parse("99999999999999999999d") == nil)
+    }
+
+    @Test func clickHouseStorage_roleAndRouterTargets_areRead_thePasswordFromAFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spindle-conf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("p@ss word\n".utf8).write(to: directory.appendingPathComponent("ch-password"))
+        let configuration = try parse("""
+            server:
+              role: query
+            storage:
+              kind: clickhouse
+              clickhouse:
+                urls: [http://ch1:8123, http://ch2:8123]
+                database: traces
+                user: spindle
+                cluster: main
+                password_file: ch-password
+            """, directory: directory.path)
+        #expect(configuration.role == .query)
+        #expect(configuration.storage == .clickhouse)
+        #expect(configuration.clickHouse == ClickHouseSettings(urls: ["http://ch1:8123", "http://ch2:8123"], database: "traces", user: "spindle", password: "p@ss word", cluster: "main"))
+        let router = try parse("server:\n  role: router\n  forward_to: [http://c1:4318, http://c2:4318]\n")
+        #expect(router.role == .router)
+        #expect(router.forwardTo == ["http://c1:4318", "http://c2:4318"])
+        #expect(error("storage:\n  clickhouse:\n    password: inline\n")?.hasPrefix("spindle.yaml, line 3: unknown key storage.clickhouse.password; the keys here are: ") == true)
+        #expect(error("storage:\n  clickhouse:\n    password_file: no-such-file\n") == "spindle.yaml, line 3: cannot read storage.clickhouse.password_file no-such-file; give a readable file holding the password")
+        #expect(error("server:\n  role: leader\n")?.hasPrefix("spindle.yaml, line 2: server.role") == true)
     }
 }

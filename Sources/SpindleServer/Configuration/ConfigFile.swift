@@ -69,6 +69,8 @@ public enum ConfigFile {
             if let value = try map.duration("request_read_timeout") { configuration.requestReadTimeout = value }
             if let value = try map.duration("shutdown_timeout") { configuration.shutdownTimeout = value }
             if let value = try map.choice("log_level", Logger.Level.allCases.map { ($0.rawValue, $0) }) { configuration.logLevel = value }
+            if let value = try map.choice("role", SpindleServerConfiguration.Role.allCases.map { ($0.rawValue, $0) }) { configuration.role = value }
+            if let value = try map.strings("forward_to") { configuration.forwardTo = value }
             try map.finish()
         }
 
@@ -90,6 +92,24 @@ public enum ConfigFile {
                 configuration.maxDiskBytes = bytes == 0 ? nil : bytes
             }
             if let value = try map.int("memory_max_spans") { configuration.memoryMaxSpans = value }
+            if let clickHouse = try map.mapping("clickhouse") { try readClickHouse(clickHouse) }
+            try map.finish()
+        }
+
+        /// `storage.clickhouse`. The password comes from a file (`password_file`), never
+        /// from the configuration file itself, which is often checked in.
+        private mutating func readClickHouse(_ map: ConfigMapping) throws(ConfigFileError) {
+            if let value = try map.strings("urls") { configuration.clickHouse.urls = value }
+            if let value = try map.string("database") { configuration.clickHouse.database = value }
+            if let value = try map.string("user") { configuration.clickHouse.user = value }
+            if let value = try map.string("cluster") { configuration.clickHouse.cluster = value }
+            if let (file, line) = try map.scalar("password_file") {
+                let path = file.hasPrefix("/") || directory.isEmpty ? file : (directory as NSString).appendingPathComponent(file)
+                guard let password = ClickHouseSettings.readPassword(path: path) else {
+                    throw ConfigFileError(line: line, "cannot read \(map.keyPath("password_file")) \(file); give a readable file holding the password")
+                }
+                configuration.clickHouse.password = password
+            }
             try map.finish()
         }
 

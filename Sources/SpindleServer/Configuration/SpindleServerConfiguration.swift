@@ -18,6 +18,22 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         /// ``NativeTraceStore``, the embedded engine, under ``SpindleServerConfiguration/dataDir``:
         /// the default.
         case native
+        /// ``ClickHouseSettings``: a ClickHouse server or cluster (`docs/scale-out.md`).
+        case clickhouse
+    }
+
+    /// What one `spindle serve` process does (`docs/scale-out.md`).
+    public enum Role: String, Sendable, Hashable, CaseIterable {
+        /// Everything: ingest, store, query, UI. The default.
+        case all
+        /// Ingests and stores; its HTTP port serves only `/metrics` and `/ready`.
+        case collector
+        /// Serves the UI and the query APIs (Spindle, Jaeger, Tempo) from the store; no
+        /// ingest listeners.
+        case query
+        /// Forwards every span to ``SpindleServerConfiguration/forwardTo`` by trace ID, so
+        /// each trace reaches one collector; stores nothing.
+        case router
     }
 
     /// The interface every listener binds to: an IP address, or `localhost`.
@@ -35,6 +51,12 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     /// Where the native engine keeps its files.
     public var dataDir: String
     public var storage: Storage
+    /// Where ``Storage/clickhouse`` connects.
+    public var clickHouse: ClickHouseSettings
+    /// What this process does.
+    public var role: Role
+    /// The router's collectors: their OTLP/HTTP base URLs (`http://host:4318`).
+    public var forwardTo: [String]
     /// What an acknowledged span survives (native storage): see ``FsyncPolicy``.
     public var fsync: FsyncPolicy
     /// Blocks whose newest span is older than this are deleted; nil keeps everything.
@@ -84,6 +106,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         tempoPort: Int = 3200,
         dataDir: String = "./spindle-data",
         storage: Storage = .native,
+        clickHouse: ClickHouseSettings = ClickHouseSettings(),
+        role: Role = .all,
+        forwardTo: [String] = [],
         fsync: FsyncPolicy = .interval(.milliseconds(10)),
         retention: Duration? = .seconds(7 * 24 * 3600),
         maxDiskBytes: Int? = nil,
@@ -109,6 +134,9 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
         self.tempoPort = tempoPort
         self.dataDir = dataDir
         self.storage = storage
+        self.clickHouse = clickHouse
+        self.role = role
+        self.forwardTo = forwardTo
         self.fsync = fsync
         self.retention = retention
         self.maxDiskBytes = maxDiskBytes
@@ -137,6 +165,27 @@ public struct SpindleServerConfiguration: Sendable, Hashable {
     public func validate() throws(SpindleServerError) {
         if storage == .native, dataDir.isEmpty {
             throw SpindleServerError(.invalidConfiguration, "--data-dir is empty; give the directory the native store keeps its files in")
+        }
+        if storage == .clickhouse, role != .router {
+            try clickHouse.validate()
+        }
+        switch role {
+        case .router:
+            if forwardTo.isEmpty {
+                throw SpindleServerError(.invalidConfiguration, "--role router needs --forward-to: the OTLP/HTTP URLs of its collectors (http://host:4318, comma-separated)")
+            }
+            for url in forwardTo where !(url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://")) {
+                throw SpindleServerError(.invalidConfiguration, "--forward-to \"\(url)\" is not an HTTP URL; give a collector's OTLP/HTTP base URL such as http://10.0.0.5:4318")
+            }
+        case .collector, .query:
+            if storage != .clickhouse {
+                throw SpindleServerError(.invalidConfiguration, "--role \(role.rawValue) shares its store with the other roles, so it needs --storage clickhouse (the \(storage.rawValue) store belongs to one process; use --role all)")
+            }
+        case .all:
+            break
+        }
+        if !forwardTo.isEmpty, role != .router {
+            throw SpindleServerError(.invalidConfiguration, "--forward-to is for --role router; this process has role \(role.rawValue)")
         }
         if let retention, retention <= .zero {
             throw SpindleServerError(.invalidConfiguration, "--retention must be positive, not \(retention)")

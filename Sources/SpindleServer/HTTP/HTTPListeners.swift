@@ -71,13 +71,7 @@ enum HTTPListeners {
         var allowed: [String: [HTTPRequest.Method]] = ["/metrics": [.get]]
         for path in JaegerAPI.fixedPaths + SpindleAPI.fixedPaths + WebUI.fixedPaths + [LiveTailEndpoint.path] + SpanMetricsAPI.fixedPaths { allowed[path] = [.get] }
         let router = baseRouter(listener: "http", settings: settings, allowed: allowed)
-        router.get("/metrics") { _, _ in
-            // The server's own metrics, then the span metrics (rendered by SpanMetrics,
-            // which bounds their label sets itself).
-            var text = registry.emitToBuffer()
-            if let spanMetrics { text += Array(spanMetrics.prometheusText().utf8) }
-            return Response.bytes(status: .ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
-        }
+        registerMetrics(on: router, registry: registry, spanMetrics: spanMetrics)
         SpanMetricsAPI.register(on: router, spanMetrics: spanMetrics, alerts: alerts)
         SpindleAPI.register(on: router, reader: reader)
         LiveTailEndpoint.register(on: router, hub: liveTail)
@@ -85,6 +79,31 @@ enum HTTPListeners {
         WebUI.register(on: router, directory: uiDirectory)
         // Streams end when the listener shuts down, so its shutdown does not wait on them.
         return LiveTailListener(hub: liveTail, listener: application("http", router: router, port: port, settings: settings, onBound: onBound))
+    }
+
+    /// The HTTP port of a collector or router (16686): only `GET /metrics` (the server's
+    /// own metrics and its span metrics) and `GET /ready`; the UI and the query APIs are the
+    /// query nodes' (`docs/scale-out.md`).
+    static func status(
+        registry: PrometheusCollectorRegistry,
+        spanMetrics: SpanMetrics?,
+        port: Int,
+        settings: Settings,
+        onBound: @escaping @Sendable (Int) -> Void
+    ) -> any Service {
+        let router = baseRouter(listener: "http", settings: settings, allowed: ["/metrics": [.get]])
+        registerMetrics(on: router, registry: registry, spanMetrics: spanMetrics)
+        return application("http", router: router, port: port, settings: settings, onBound: onBound)
+    }
+
+    /// `GET /metrics`: the server's own metrics, then the span metrics (rendered by
+    /// SpanMetrics, which bounds their label sets itself).
+    private static func registerMetrics(on router: Router<ListenerRequestContext>, registry: PrometheusCollectorRegistry, spanMetrics: SpanMetrics?) {
+        router.get("/metrics") { _, _ in
+            var text = registry.emitToBuffer()
+            if let spanMetrics { text += Array(spanMetrics.prometheusText().utf8) }
+            return Response.bytes(status: .ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
     }
 
     /// The Tempo API port (3200), as Grafana's Tempo data source calls it.

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// The ports the server's listeners bound.
+/// The ports the server's listeners bound; 0 for a listener its role does not run.
 public struct BoundPorts: Sendable, Hashable, CustomStringConvertible {
     /// The interface they are bound on, as configured.
     public var host: String
@@ -24,7 +24,7 @@ public struct BoundPorts: Sendable, Hashable, CustomStringConvertible {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return [
             ("otlp-grpc", otlpGRPC), ("otlp-http", otlpHTTP), ("zipkin", zipkin), ("http", http), ("tempo", tempo),
-        ].map { "\($0.0) \(hostPart):\($0.1)" }.joined(separator: ", ")
+        ].filter { $0.1 != 0 }.map { "\($0.0) \(hostPart):\($0.1)" }.joined(separator: ", ")
     }
 }
 
@@ -60,11 +60,14 @@ final class ListenerReadiness: Sendable {
     }
 
     private let host: String
+    /// The listeners the server runs; the others report port 0.
+    private let expected: Set<ListenerName>
     private let state: Mutex<State>
     private let onListening: @Sendable (BoundPorts) -> Void
 
-    init(host: String, onListening: @escaping @Sendable (BoundPorts) -> Void) {
+    init(host: String, expected: Set<ListenerName> = Set(ListenerName.allCases), onListening: @escaping @Sendable (BoundPorts) -> Void) {
         self.host = host
+        self.expected = expected
         self.state = Mutex(.starting(ports: [:], waiters: []))
         self.onListening = onListening
     }
@@ -74,14 +77,14 @@ final class ListenerReadiness: Sendable {
         let resumed: (BoundPorts, [CheckedContinuation<BoundPorts, any Error>])? = state.withLock { state in
             guard case .starting(var ports, let waiters) = state else { return nil }
             ports[listener] = port
-            guard
-                let grpc = ports[.otlpGRPC], let otlpHTTP = ports[.otlpHTTP], let zipkin = ports[.zipkin],
-                let http = ports[.http], let tempo = ports[.tempo]
-            else {
+            guard expected.allSatisfy({ ports[$0] != nil }) else {
                 state = .starting(ports: ports, waiters: waiters)
                 return nil
             }
-            let bound = BoundPorts(host: host, otlpGRPC: grpc, otlpHTTP: otlpHTTP, zipkin: zipkin, http: http, tempo: tempo)
+            let bound = BoundPorts(
+                host: host, otlpGRPC: ports[.otlpGRPC] ?? 0, otlpHTTP: ports[.otlpHTTP] ?? 0, zipkin: ports[.zipkin] ?? 0,
+                http: ports[.http] ?? 0, tempo: ports[.tempo] ?? 0
+            )
             state = .listening(bound)
             return (bound, waiters)
         }
