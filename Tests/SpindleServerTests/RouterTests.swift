@@ -216,18 +216,20 @@ import Testing
     }
 
     @Test func aCollectorThatDoesNotAnswerInTime_isFailedOver() async throws {
-        // The stand-in holds its first answer far past the router's timeout.
+        // The stand-in holds its first answer past the router's timeout. The timeout also
+        // bounds the real collector's answer, so it is generous: a loaded machine must not
+        // make the real collector look down.
         let slow = { @Sendable (number: Int) async -> Response in
-            if number == 0 { try? await Task.sleep(for: .seconds(2)) }
+            if number == 0 { try? await Task.sleep(for: .seconds(8)) }
             return Response(status: .ok)
         }
         try await withStandInCollector(answer: slow) { standIn in
             try await withCollectors(1) { collectors in
-                try await withRouter(to: [standIn.url, collectors[0].url], timeout: .milliseconds(300)) { router in
+                try await withRouter(to: [standIn.url, collectors[0].url], timeout: .seconds(4)) { router in
                     let batch = interleavedBatch(traces: 100, spansPerTrace: 2, seed: 11)
                     #expect(try await send(.POST, router.server.otlpHTTP + "/v1/traces", headers: Self.protobuf, body: OTLPProtobuf.encodeExportRequest(batch)).status == 200)
                     try expectArrivedOnce([collectors[0].recorder.arrivals], at: Dictionary(uniqueKeysWithValues: batch.spans.map { (SpanKey($0), 0) }))
-                    #expect(router.writer.status[0].lastFailure == "no answer within 0.3 seconds")
+                    #expect(router.writer.status[0].lastFailure == "no answer within 4.0 seconds")
                     #expect(metric("spindle_router_requests_total", ["collector": standIn.url, "result": "failed"], in: router.registry) == 1)
                 }
             }

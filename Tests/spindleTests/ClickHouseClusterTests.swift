@@ -68,6 +68,12 @@ import FoundationNetworking
         let traceIDs = (found["traces"] as? [[String: Any]])?.compactMap { $0["traceID"] as? String }
         #expect(traceIDs == [whole.hexString])
 
+        // TraceQL on the Tempo API, structural: a backend span under the frontend root.
+        let query1 = #"{ resource.service.name = "frontend" } >> { resource.service.name = "backend" && span.index >= 15 }"#
+        let traceQL = try await getJSON("http://127.0.0.1:\(query.ports[4])/api/search?q=\(query1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&limit=20")
+        let traceQLIDs = (traceQL["traces"] as? [[String: Any]])?.compactMap { $0["traceID"] as? String }
+        #expect(traceQLIDs == [whole.hexString])
+
         // Both shards hold spans, 220 in all, and the trace lives on one of them.
         var perShard: [Int] = []
         var wholeOnShard: [Int] = []
@@ -94,6 +100,8 @@ import FoundationNetworking
 
         for process in [router, collectorA, collectorB, query] {
             #expect(process.terminate() == 0)
+            // Debug logs, and still no password.
+            #expect(!process.logText(lines: .max).contains(shards[0].password))
         }
     }
 
@@ -198,8 +206,8 @@ private final class SpindleProcess: Sendable {
         try? FileManager.default.removeItem(at: log)
     }
 
-    func logText() -> String {
-        String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).split(separator: "\n").suffix(40).joined(separator: "\n")
+    func logText(lines: Int = 40) -> String {
+        String(decoding: (try? Data(contentsOf: log)) ?? Data(), as: UTF8.self).split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 }
 
