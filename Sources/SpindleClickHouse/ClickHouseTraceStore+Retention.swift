@@ -10,8 +10,9 @@ extension ClickHouseTraceStore {
     /// 2106-02-07 sit in the partition of their wrapped-around day and are dropped with it.
     ///
     /// Over a cluster (``ClickHouseTables/isDistributed``), partitions live on the shards:
-    /// each shard's local tables are dropped through that shard's URL, and a shard that
-    /// cannot be reached fails the call (the next call finishes the work).
+    /// each shard's local tables are dropped through that shard's URL. Every shard is
+    /// visited; when one fails, the others are still done and the first failure is thrown
+    /// at the end (the next call finishes the work).
     public func dropPartitions(olderThan cutoffUnixNano: UInt64) async throws(StorageError) -> [String] {
         guard tables.isDistributed else {
             return try await dropPartitions(olderThan: cutoffUnixNano, tables: tables) { sql throws(StorageError) in
@@ -19,12 +20,18 @@ extension ClickHouseTraceStore {
             }
         }
         var dropped: Set<String> = []
+        var firstFailure: StorageError?
         for client in clients {
-            let local = try await dropPartitions(olderThan: cutoffUnixNano, tables: tables.local) { sql throws(StorageError) in
-                try await client.query(sql)
+            do {
+                let local = try await dropPartitions(olderThan: cutoffUnixNano, tables: tables.local) { sql throws(StorageError) in
+                    try await client.query(sql)
+                }
+                dropped.formUnion(local)
+            } catch {
+                if firstFailure == nil { firstFailure = error }
             }
-            dropped.formUnion(local)
         }
+        if let firstFailure { throw firstFailure }
         return dropped.sorted()
     }
 

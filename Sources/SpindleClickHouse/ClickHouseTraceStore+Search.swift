@@ -151,7 +151,7 @@ struct SearchPlan {
             case .range(let min, let max):
                 switch value {
                 case .int(let int):
-                    return (min.map { NumericBounds.int(int, isAtLeast: $0) } ?? true) && (max.map { NumericBounds.int(int, isAtMost: $0) } ?? true)
+                    return (min.map { NumericComparison.int(int, isAtLeast: $0) } ?? true) && (max.map { NumericComparison.int(int, isAtMost: $0) } ?? true)
                 case .double(let double):
                     return !double.isNaN && (min.map { double >= $0 } ?? true) && (max.map { double <= $0 } ?? true)
                 default:
@@ -298,6 +298,10 @@ struct SearchPlan {
             let trace = ClickHouseTraceStore.literal(cursor.trace)
             let span = "unhex('\(cursor.span.hexString)')"
             all.append("start_unix_nano < \(cursor.start) OR (start_unix_nano = \(cursor.start) AND (trace_id < \(trace) OR (trace_id = \(trace) AND span_id < \(span))))")
+            // The same bound on the partition column, so later pages skip the days
+            // already read (within DateTime's 32-bit seconds, where it does not wrap).
+            let seconds = cursor.start / 1_000_000_000
+            if seconds <= UInt64(UInt32.max) { all.append("start_time <= toDateTime(\(seconds), 'UTC')") }
         }
         let selected = (["trace_id", "span_id", "start_unix_nano"] + projections).joined(separator: ", ")
         return """
@@ -306,21 +310,5 @@ struct SearchPlan {
             ORDER BY start_unix_nano DESC, trace_id DESC, span_id DESC
             LIMIT \(pageSize) FORMAT RowBinary
             """
-    }
-}
-
-/// Exact comparisons of an integer with a double bound (converting the integer would round
-/// above 2^53).
-enum NumericBounds {
-    static func int(_ value: Int64, isAtLeast bound: Double) -> Bool {
-        if bound <= -0x1p63 { return true }
-        if bound >= 0x1p63 { return false }
-        return value >= Int64(bound.rounded(.up))
-    }
-
-    static func int(_ value: Int64, isAtMost bound: Double) -> Bool {
-        if bound >= 0x1p63 { return true }
-        if bound < -0x1p63 { return false }
-        return value <= Int64(bound.rounded(.down))
     }
 }

@@ -160,13 +160,14 @@ public final class ClickHouseTraceStore: TraceWriter, TraceReader {
     /// The spans columns, in the order ``ClickHouseSpanRowReader`` reads them.
     static let spanColumns = ClickHouseSpanRows.columns.joined(separator: ", ")
 
-    /// A condition on `start_unix_nano` for `range` (nil when it holds for every span),
+    /// A condition on `start_unix_nano` for `range` (`0` when the range is empty),
     /// with a `start_time` condition that lets ClickHouse skip whole day partitions when
     /// the range lies within `DateTime`'s 32-bit seconds (later times wrap around there).
     static func startCondition(_ range: TimeRange, partitionColumn: String? = "start_time") -> String? {
         var parts: [String] = []
         if range.start > 0 { parts.append("start_unix_nano >= \(range.start)") }
-        if range.end < .max { parts.append("start_unix_nano < \(range.end)") }
+        // Even for `.all`: the range is half-open, so a start of UInt64.max is outside it.
+        parts.append("start_unix_nano < \(range.end)")
         if range.end <= range.start { return "0" }
         if let partitionColumn, range.end < .max, (range.end - 1) / 1_000_000_000 <= UInt64(UInt32.max) {
             let first = range.start / 1_000_000_000

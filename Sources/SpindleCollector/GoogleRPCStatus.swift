@@ -5,7 +5,7 @@ import SpindleWire
 /// (https://opentelemetry.io/docs/specs/otlp/#failures-1): `code` (field 1, int32) and
 /// `message` (field 2, string). `details` (field 3) is never written: HTTP carries the
 /// retry delay in `Retry-After`.
-struct GoogleRPCStatus: Hashable, Sendable {
+package struct GoogleRPCStatus: Hashable, Sendable {
     /// The gRPC status codes Spindle answers with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
     enum Code: Int32, Sendable {
         case invalidArgument = 3
@@ -15,7 +15,7 @@ struct GoogleRPCStatus: Hashable, Sendable {
     }
 
     var code: Int32
-    var message: String
+    package var message: String
 
     init(_ code: Code, _ message: String) {
         self.code = code.rawValue
@@ -58,7 +58,7 @@ struct GoogleRPCStatus: Hashable, Sendable {
 
     /// Decodes the protobuf encoding; nil for anything that is not a `Status` with at most
     /// these two fields and `details`. Total: reads only inside `bytes`.
-    static func decode(protobuf bytes: [UInt8]) -> GoogleRPCStatus? {
+    package static func decode(protobuf bytes: [UInt8]) -> GoogleRPCStatus? {
         var status = GoogleRPCStatus(code: 0, message: "")
         var position = 0
         func varint() -> UInt64? {

@@ -106,10 +106,11 @@ extension AttributeFilter {
 }
 
 /// Exact comparisons of an integer with a double bound: converting the integer to a
-/// double would round above 2^53 and let, say, 2^53 + 1 pass `<= 2^53`.
-enum NumericComparison {
+/// double would round above 2^53 and let, say, 2^53 + 1 pass `<= 2^53`. Shared by every
+/// backend that finishes numeric filters in Swift.
+package enum NumericComparison {
     /// `value >= bound`, for a bound that is not NaN.
-    static func int(_ value: Int64, isAtLeast bound: Double) -> Bool {
+    package static func int(_ value: Int64, isAtLeast bound: Double) -> Bool {
         if bound <= -0x1p63 { return true }
         if bound >= 0x1p63 { return false }
         // In (-2^63, 2^63) the ceiling is an integer that fits: doubles this close to
@@ -118,7 +119,7 @@ enum NumericComparison {
     }
 
     /// `value <= bound`, for a bound that is not NaN.
-    static func int(_ value: Int64, isAtMost bound: Double) -> Bool {
+    package static func int(_ value: Int64, isAtMost bound: Double) -> Bool {
         if bound >= 0x1p63 { return true }
         if bound < -0x1p63 { return false }
         return value <= Int64(bound.rounded(.down))

@@ -68,8 +68,16 @@ public final class ClickHouseServer: @unchecked Sendable {
             for shard in 0..<shards {
                 let directory = try makeDirectory()
                 do {
+                    // The shards query each other as the user with a password, which the
+                    // script writes into remote_servers (XML-escaped: the default password
+                    // holds <, & and quotes).
+                    let passwordFile = directory.appendingPathComponent("cluster-password")
+                    try Data(password.utf8).write(to: passwordFile)
                     let script = PythonTools.repositoryRoot.appendingPathComponent("scripts/clickhouse-cluster.sh").path
-                    let output = try PythonTools.run(script, [directory.path + "/conf", name] + shardAddresses)
+                    let output = try PythonTools.run(
+                        script, [directory.path + "/conf", name] + shardAddresses,
+                        environment: ["CLICKHOUSE_CLUSTER_USER": user, "CLICKHOUSE_CLUSTER_PASSWORD_FILE": passwordFile.path]
+                    )
                     guard output.status == 0 else {
                         throw Failure(description: "scripts/clickhouse-cluster.sh exited with status \(output.status): \(output.stderr)")
                     }

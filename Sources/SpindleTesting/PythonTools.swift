@@ -38,11 +38,15 @@ public enum PythonTools {
         try run(try python(), [repositoryRoot.appendingPathComponent(script).path] + arguments)
     }
 
-    /// Runs a program in the repository root and collects its output.
-    public static func run(_ executable: String, _ arguments: [String]) throws -> Output {
+    /// Runs a program in the repository root and collects its output; `environment` is
+    /// added to this process' own.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = repositoryRoot
         // stdout through a pipe, stderr to a file: reading one pipe to its end while the
         // child blocks on a full second pipe would deadlock.

@@ -184,6 +184,24 @@ import Testing
         }
     }
 
+    @Test func aCollectorAnswering404_isAWrongURL_andItsTracesGoToTheNextCollector_nothingDropped() async throws {
+        let batch = interleavedBatch(traces: 100, spansPerTrace: 4, seed: 8)
+        let notFound = { @Sendable (_: Int) in Response(status: .notFound) }
+        try await withStandInCollector(answer: notFound) { wrong in
+            try await withCollectors(1) { collectors in
+                try await withRouter(to: [wrong.url, collectors[0].url]) { router in
+                    let response = try await send(.POST, router.server.otlpHTTP + "/v1/traces", headers: Self.protobuf, body: OTLPProtobuf.encodeExportRequest(batch))
+                    #expect(response.status == 200, "\(response.text)")
+                    // Every span, the wrong URL's traces included, is at the real collector.
+                    try expectArrivedOnce([collectors[0].recorder.arrivals], at: Dictionary(uniqueKeysWithValues: batch.spans.map { (SpanKey($0), 0) }))
+                    #expect(metric("spindle_router_rejected_spans_total", ["collector": wrong.url], in: router.registry) == 0)
+                    #expect(metric("spindle_router_collector_up", ["collector": wrong.url], in: router.registry) == 0)
+                    #expect(router.writer.status[0].lastFailure == "HTTP 404")
+                }
+            }
+        }
+    }
+
     @Test func aCollectorAnswering503_isFailedOver_thenProbedAfterTheInterval_andUpAgainWhenItAnswers() async throws {
         let clock = RecordingClock()
         let flaky = { @Sendable (number: Int) -> Response in

@@ -1,3 +1,5 @@
+import SpindleCollector
+
 /// Reading what a collector answered, for the router's logs and errors. Total: any bytes
 /// give some text, never a crash, and the text is short.
 enum CollectorReply {
@@ -23,36 +25,7 @@ enum CollectorReply {
     /// Field 2 of a `google.rpc.Status`; nil unless the whole body reads as one (fields
     /// 1 code, 2 message, 3 details), with a non-empty message.
     private static func statusMessage(_ bytes: [UInt8]) -> String? {
-        var position = 0
-        var message: String?
-        func varint() -> UInt64? {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while position < bytes.count, shift < 64 {
-                let byte = bytes[position]
-                position += 1
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 { return value }
-                shift += 7
-            }
-            return nil
-        }
-        while position < bytes.count {
-            guard let tag = varint() else { return nil }
-            switch tag {
-            case 1 << 3 | 0:
-                guard varint() != nil else { return nil }
-            case 2 << 3 | 2, 3 << 3 | 2:
-                guard let length = varint(), length <= UInt64(bytes.count - position) else { return nil }
-                let end = position + Int(length)
-                if tag == 2 << 3 | 2 {
-                    message = String(decoding: bytes[position..<end], as: UTF8.self)
-                }
-                position = end
-            default:
-                return nil
-            }
-        }
-        return message.flatMap { $0.isEmpty ? nil : $0 }
+        guard let message = GoogleRPCStatus.decode(protobuf: bytes)?.message, !message.isEmpty else { return nil }
+        return message
     }
 }

@@ -160,9 +160,11 @@ extension ForwardingTraceWriter {
         case 200..<300:
             delivered(part, answer: answer)
             return .delivered
-        case 408, 429:
-            return failed(collector, reason: "HTTP \(code): \(CollectorReply.message(from: answer))")
-        case 400..<500:
+        case 400, 413:
+            // The spans' own fault (malformed, or larger than the collector takes): another
+            // collector would refuse them too. Any other 4xx (401, 403, 404 from a wrong
+            // port or path, 405, 415 from a proxy) says this collector cannot take spans
+            // now, so it fails over like a 5xx rather than dropping them.
             recordAnswer(from: collector)
             metrics[collector].rejected.increment()
             metrics[collector].rejectedSpans.increment(by: part.spans.count)
@@ -175,7 +177,8 @@ extension ForwardingTraceWriter {
             )
             return .rejected
         default:
-            return failed(collector, reason: "HTTP \(code): \(CollectorReply.message(from: answer))")
+            let message = CollectorReply.message(from: answer)
+            return failed(collector, reason: message.isEmpty ? "HTTP \(code)" : "HTTP \(code): \(message)")
         }
     }
 

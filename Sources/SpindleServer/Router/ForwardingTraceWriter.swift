@@ -23,8 +23,8 @@ import Synchronization
 ///   to the same collector, in every request, whatever protocol it came by. Adding a
 ///   collector moves about 1/N of the traces, all of them to the new collector.
 /// - **A collector that is down.** A part whose collector cannot be reached, times out
-///   (``timeout`` per request), or answers 408, 429, 5xx or anything else that is not an
-///   answer about the data, is sent to each trace's *next distinct collector on the
+///   (``timeout`` per request), or answers anything but success, 400 or 413 (so 5xx,
+///   408, 429, and 401, 403, 404, 405 or 415 from a wrong URL or a proxy), is sent to each trace's *next distinct collector on the
 ///   ring* — where the trace would go if the failed collector were removed — and so on,
 ///   each collector at most once per part. The collector is then *down* (``status``,
 ///   `spindle_router_collector_up`) until it answers again, and for ``retryInterval``
@@ -37,7 +37,9 @@ import Synchronization
 ///   then be split between a collector and its successor: the failover's one
 ///   inconsistency.
 /// - **Rejected spans.** Spans a collector refuses for good — counted in its OTLP
-///   partial-success answer, or a whole part answered 4xx other than 408 and 429 — are
+///   partial-success answer, or a whole part answered 400 (malformed) or 413 (larger
+///   than the collector takes; a part is a subset of a request the router itself
+///   accepted, so this means the collector's `--max-body-size` is smaller) — are
 ///   counted (`spindle_router_rejected_spans_total`) and logged, never retried: the data
 ///   is at fault, not the collector. The write still succeeds, as the collector's own
 ///   partial success would.
