@@ -7,7 +7,9 @@ extension ClickHouseTraceStore {
     ///
     /// The range is cut into windows from span counts per hour (finer where an hour holds
     /// more), and each window is one query, read only when the consumer asks for the next
-    /// batch: memory holds one batch at a time. A read fails the stream with `.unavailable`
+    /// batch: memory holds one batch at a time. A single nanosecond holding more than a
+    /// chunk (spans without a start time all start at 0) is read in slices by a hash of
+    /// the span's IDs, so that copies of a span fall in the same slice. A read fails the stream with `.unavailable`
     /// when the task is cancelled during it; note that a consumer cancelled while *waiting*
     /// for the next batch sees the stream end, as Swift's `AsyncThrowingStream` ends on
     /// cancellation.
@@ -22,8 +24,15 @@ extension ClickHouseTraceStore {
     actor Scanner {
         let store: ClickHouseTraceStore
         let range: TimeRange
-        /// Windows not yet split or read, newest last; nil until the first call.
-        var pending: [(window: TimeRange, bucket: UInt64)]?
+        /// Windows not yet split or read, newest last; nil until the first call. A window
+        /// with bucket 0 is read, in `slice.index` of `slice.count` hash slices if set.
+        var pending: [Pending]?
+
+        struct Pending {
+            var window: TimeRange
+            var bucket: UInt64
+            var slice: (index: UInt64, count: UInt64)? = nil
+        }
 
         init(store: ClickHouseTraceStore, range: TimeRange) {
             self.store = store
@@ -31,18 +40,18 @@ extension ClickHouseTraceStore {
         }
 
         func next() async throws(StorageError) -> SpanBatch? {
-            if pending == nil { pending = range.end > range.start ? [(window: range, bucket: UInt64(3_600_000_000_000))] : [] }
+            if pending == nil { pending = range.end > range.start ? [Pending(window: range, bucket: 3_600_000_000_000)] : [] }
             while let entry = pending?.popLast() {
-                let (window, bucket) = entry
+                let (window, bucket) = (entry.window, entry.bucket)
                 // Bucket 0: a window to read.
                 if bucket == 0 {
-                    if let batch = try await store.spansStarting(in: window) { return batch }
+                    if let batch = try await store.spansStarting(in: window, slice: entry.slice) { return batch }
                     continue
                 }
                 // Otherwise count spans per bucket and cut windows of runs of buckets up to
                 // the chunk size; a bucket above it is counted again in finer buckets
-                // (down to single nanoseconds, which are read whole).
-                var chunks: [(window: TimeRange, bucket: UInt64)] = []
+                // (down to single nanoseconds, which are read in hash slices).
+                var chunks: [Pending] = []
                 var run: (start: UInt64, end: UInt64, count: UInt64)?
                 for (index, count) in try await store.spanCounts(in: window, bucket: bucket) {
                     let start = max(window.start, index &* bucket)
@@ -52,15 +61,20 @@ extension ClickHouseTraceStore {
                         run = (current.start, end, current.count + count)
                         continue
                     }
-                    if let current = run { chunks.append((TimeRange(start: current.start, end: current.end), 0)) }
+                    if let current = run { chunks.append(Pending(window: TimeRange(start: current.start, end: current.end), bucket: 0)) }
                     run = nil
                     if count > store.paging.scanChunk, bucket > 1 {
-                        chunks.append((TimeRange(start: start, end: end), max(1, bucket / 1000)))
+                        chunks.append(Pending(window: TimeRange(start: start, end: end), bucket: max(1, bucket / 1000)))
+                    } else if count > store.paging.scanChunk {
+                        let slices = (count + store.paging.scanChunk - 1) / store.paging.scanChunk
+                        for index in 0..<slices {
+                            chunks.append(Pending(window: TimeRange(start: start, end: end), bucket: 0, slice: (index, slices)))
+                        }
                     } else {
                         run = (start, end, count)
                     }
                 }
-                if let current = run { chunks.append((TimeRange(start: current.start, end: current.end), 0)) }
+                if let current = run { chunks.append(Pending(window: TimeRange(start: current.start, end: current.end), bucket: 0)) }
                 // Onto the stack reversed, so that the oldest window comes off first.
                 pending?.append(contentsOf: chunks.reversed())
             }
@@ -80,11 +94,13 @@ extension ClickHouseTraceStore {
         return out
     }
 
-    /// The spans starting in `window`, each once, or nil when there are none.
-    func spansStarting(in window: TimeRange) async throws(StorageError) -> SpanBatch? {
+    /// The spans starting in `window` (in one hash slice of them when `slice` is set), each
+    /// once, or nil when there are none.
+    func spansStarting(in window: TimeRange, slice: (index: UInt64, count: UInt64)? = nil) async throws(StorageError) -> SpanBatch? {
+        let sliceCondition = slice.map { "cityHash64(trace_id, span_id) % \($0.count) = \($0.index)" }
         let answer = try await query("""
             SELECT \(Self.spanColumns) FROM \(spansTable)
-            WHERE \(Self.whereClause([Self.startCondition(window)]))
+            WHERE \(Self.whereClause([Self.startCondition(window), sliceCondition]))
             LIMIT 1 BY trace_id, span_id FORMAT RowBinary
             """)
         let rows = try ClickHouseSpanRowReader.rows(answer, what: "the spans of a scan")

@@ -93,8 +93,9 @@ struct ClickHouseTraceStoreOracleTests {
                 actual += ConformanceFixtures.storedSpans(in: batch)
             }
             #expect(ConformanceFixtures.sorted(actual) == ConformanceFixtures.sorted(expected))
-            // Chunks of at most 50 span rows, except the 120 spans of one nanosecond.
-            #expect(range == .all ? largest == 120 : largest <= 50)
+            // Chunks of at most 50 span rows, except the 120 spans of one nanosecond, read in
+            // three slices by a hash of their IDs (so not exactly 40 each, but never whole).
+            #expect(range == .all ? largest < 120 : largest <= 50)
         }
     }
 }
