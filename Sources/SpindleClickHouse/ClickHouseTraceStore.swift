@@ -49,7 +49,8 @@ public struct ClickHouseStoreConfiguration: Sendable, CustomStringConvertible {
 ///   so every answer is exact.
 /// - Every value in SQL text goes through ``ClickHouseSQL``.
 /// - Several URLs: each request goes to the URL that answered last; on `.unavailable` it
-///   tries each other URL once before failing.
+///   tries each other URL once before failing, except when ClickHouse stopped the query
+///   for its own time or memory, which another server would do too.
 public final class ClickHouseTraceStore: TraceWriter, TraceReader {
     public let tables: ClickHouseTables
     let clients: [ClickHouseClient]
@@ -129,10 +130,19 @@ public final class ClickHouseTraceStore: TraceWriter, TraceReader {
                 return result
             } catch where error.code == .unavailable {
                 lastError = error
-                if Task.isCancelled { break }
+                // A query stopped for its own cost (time or memory) would cost the same on
+                // the next server (with a cluster, the same shards again): give up now.
+                if Task.isCancelled || Self.isQueryCost(error) { break }
             }
         }
         throw lastError ?? StorageError(.unavailable, "no ClickHouse server answered")
+    }
+
+    /// Whether ClickHouse stopped the query for its own cost: TIMEOUT_EXCEEDED (159) or
+    /// MEMORY_LIMIT_EXCEEDED (241), rather than for the server's state.
+    static func isQueryCost(_ error: StorageError) -> Bool {
+        guard let exception = error.underlying as? ClickHouseException else { return false }
+        return exception.code == 159 || exception.code == 241
     }
 
     /// `sql`'s answer, from whichever server answers.

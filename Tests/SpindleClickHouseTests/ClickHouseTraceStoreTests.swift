@@ -267,6 +267,17 @@ struct ClickHouseTraceStoreTests {
         }
     }
 
+    @Test func aQueryStoppedForItsCost_isNotTriedOnTheNextURL_butAnUnreachableServerIs() throws {
+        func error(_ text: String) throws -> StorageError {
+            let exception = try #require(ClickHouseException(text: text))
+            return StorageError(.unavailable, text, underlying: exception)
+        }
+        #expect(ClickHouseTraceStore.isQueryCost(try error("Code: 159, e.displayText() = DB::Exception: Timeout exceeded: elapsed 60.1 seconds, maximum: 60, e.what() = DB::Exception")))
+        #expect(ClickHouseTraceStore.isQueryCost(try error("Code: 241, e.displayText() = DB::Exception: Memory limit (for query) exceeded, e.what() = DB::Exception")))
+        #expect(!ClickHouseTraceStore.isQueryCost(try error("Code: 252, e.displayText() = DB::Exception: Too many parts (300), e.what() = DB::Exception")))
+        #expect(!ClickHouseTraceStore.isQueryCost(StorageError(.unavailable, "cannot reach ClickHouse http://127.0.0.1:9")))
+    }
+
     // MARK: Retention
 
     @Test func dropPartitions_dropsOldDaysOnly_andIsIdempotent() async throws {
