@@ -179,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpindleClickHouseTests",
-            dependencies: ["SpindleClickHouse", "SpindleTesting", "SpindleStorage", "SpindleModel"],
+            dependencies: ["SpindleClickHouse", "SpindleTesting", "SpindleStorage", "SpindleModel", "SpindleQuery"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SpindleStorageTests", dependencies: ["SpindleStorage", "SpindleTesting"], swiftSettings: swiftSettings),
