@@ -19,7 +19,6 @@ extension ClickHouseTraceStore {
         if let timeRange, !keys.contains(where: { timeRange.contains($0.start) }) { return nil }
 
         let conditions = Self.keyRanges(keys)
-
         var rows: [ClickHouseSpanRowReader.Row] = []
         var seen = Set<SpanID>()
         for first in stride(from: 0, to: conditions.count, by: Self.maxKeyRangesPerQuery) {
@@ -33,27 +32,56 @@ extension ClickHouseTraceStore {
         return ClickHouseSpanRowReader.batch(rows)
     }
 
-    /// One `spans` sort-key range per (service, hour, name) of `keys`, from the least to
-    /// the greatest start among them, as SQL conditions.
-    static func keyRanges(_ keys: [SpanKey]) -> [String] {
-        struct Group: Hashable { var service: [UInt8]; var hour: UInt32; var name: [UInt8] }
-        var ranges: [Group: (low: UInt64, high: UInt64)] = [:]
+    /// One `spans` sort-key group per (service, hour, name) of `keys`, with the least and
+    /// greatest start among its spans; sorted, so the SQL text is stable.
+    static func keyRanges(_ keys: [SpanKey]) -> [KeyRange] {
+        var ranges: [KeyRange.Group: (low: UInt64, high: UInt64)] = [:]
         for key in keys {
-            let group = Group(service: key.service, hour: key.hour, name: key.name)
+            let group = KeyRange.Group(service: key.service, hour: key.hour, name: key.name)
             let range = ranges[group] ?? (key.start, key.start)
             ranges[group] = (min(range.low, key.start), max(range.high, key.start))
         }
-        return ranges.map { group, range in
-            "(service_name = \(ClickHouseSQL.literal(bytes: group.service)) AND toStartOfHour(start_time) = toDateTime(\(group.hour), 'UTC')"
-                + " AND name = \(ClickHouseSQL.literal(bytes: group.name)) AND start_unix_nano >= \(range.low) AND start_unix_nano <= \(range.high))"
-        }.sorted()
+        return ranges.map { KeyRange(group: $0.key, low: $0.value.low, high: $0.value.high) }
+            .sorted { lhs, rhs in
+                if lhs.group.service != rhs.group.service { return lhs.group.service.lexicographicallyPrecedes(rhs.group.service) }
+                if lhs.group.hour != rhs.group.hour { return lhs.group.hour < rhs.group.hour }
+                return lhs.group.name.lexicographicallyPrecedes(rhs.group.name)
+            }
     }
 
-    /// The spans query of ``trace(id:timeRange:)``.
-    static func traceQuery(spans: String, id: TraceID, keyRanges: [String], format: String = "RowBinary") -> String {
-        """
+    /// The spans of a trace that share a `spans` sort-key prefix.
+    struct KeyRange {
+        struct Group: Hashable {
+            var service: [UInt8]
+            var hour: UInt32
+            var name: [UInt8]
+        }
+
+        var group: Group
+        var low: UInt64
+        var high: UInt64
+    }
+
+    /// The spans query of ``trace(id:timeRange:)``: the key-prefix groups as one tuple
+    /// `IN` set, which ClickHouse matches against the sorting key, and the starts bounded
+    /// by the least and greatest of the groups. (One `OR` of a condition per group reads
+    /// the same granules, but 18.16 evaluates it row by row: for a 500-span trace over
+    /// 197 groups it took 1.6 s where the set takes 0.2 s, `docs/format/clickhouse.md`.)
+    static func traceQuery(spans: String, id: TraceID, keyRanges: [KeyRange], format: String = "RowBinary") -> String {
+        let set = keyRanges.map { range in
+            "(\(ClickHouseSQL.literal(bytes: range.group.service)), toDateTime(\(range.group.hour), 'UTC'), \(ClickHouseSQL.literal(bytes: range.group.name)))"
+        }.joined(separator: ", ")
+        let low = keyRanges.map(\.low).min() ?? 0
+        let high = keyRanges.map(\.high).max() ?? 0
+        // The same bounds on the partition column skip other days (where DateTime's 32-bit
+        // seconds do not wrap).
+        let days = high / 1_000_000_000 <= UInt64(UInt32.max)
+            ? " AND start_time >= toDateTime(\(low / 1_000_000_000), 'UTC') AND start_time <= toDateTime(\(high / 1_000_000_000), 'UTC')"
+            : ""
+        return """
         SELECT \(spanColumns) FROM \(spans)
-        WHERE trace_id = \(literal(id)) AND (\(keyRanges.joined(separator: " OR ")))
+        WHERE trace_id = \(literal(id)) AND (service_name, toStartOfHour(start_time), name) IN (\(set))
+          AND start_unix_nano >= \(low) AND start_unix_nano <= \(high)\(days)
         LIMIT 1 BY trace_id, span_id FORMAT \(format)
         """
     }
