@@ -133,6 +133,7 @@ let package = Package(
             name: "spindle",
             dependencies: [
                 "SpindleServer", "SpindleCollector", "SpindleWire", "SpindleModel", "SpindleSamples", "SpindleStorage", "SpindleStore", "SpindleQuery",
+                "SpindleClickHouse",
                 // `spindle demo`'s services are traced with the SDK, served by Hummingbird.
                 "Spindle",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

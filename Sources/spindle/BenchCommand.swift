@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Spindle's hot paths on this machine.",
-        subcommands: [WireBench.self, IngestBench.self, StoreBench.self, PipelineBench.self]
+        subcommands: [WireBench.self, IngestBench.self, StoreBench.self, CompareBench.self, PipelineBench.self]
     )
 }
 
