@@ -184,6 +184,25 @@ import Testing
         }
     }
 
+    @Test func aPartLargerThanTheCollectorTakes_isSentAgainInHalves_untilEverySpanArrives() async throws {
+        let batch = interleavedBatch(traces: 100, spansPerTrace: 4, seed: 12)
+        // A collector taking bodies of at most 4 KiB: the router's parts are larger.
+        try await withCollectors(2, { $0.maxBodyBytes = 4 << 10 }) { collectors in
+            try await withRouter(to: collectors) { router in
+                let response = try await send(.POST, router.server.otlpHTTP + "/v1/traces", headers: Self.protobuf, body: OTLPProtobuf.encodeExportRequest(batch))
+                #expect(response.status == 200, "\(response.text)")
+                let owners = batch.spans.map { router.writer.ring.owner(of: $0.traceID) }
+                try expectArrivedOnce(collectors.map(\.recorder.arrivals), at: Dictionary(uniqueKeysWithValues: zip(batch.spans, owners).map { (SpanKey($0.0), $0.1) }))
+                for collector in collectors {
+                    #expect(metric("spindle_router_rejected_spans_total", ["collector": collector.url], in: router.registry) == 0)
+                    // Several requests each: the first part was refused and halved.
+                    let requests = metric("spindle_router_requests_total", ["collector": collector.url, "result": "delivered"], in: router.registry) ?? 0
+                    #expect(requests > 1)
+                }
+            }
+        }
+    }
+
     @Test func aCollectorAnswering404_isAWrongURL_andItsTracesGoToTheNextCollector_nothingDropped() async throws {
         let batch = interleavedBatch(traces: 100, spansPerTrace: 4, seed: 8)
         let notFound = { @Sendable (_: Int) in Response(status: .notFound) }

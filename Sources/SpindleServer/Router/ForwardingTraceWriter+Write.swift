@@ -29,6 +29,8 @@ extension ForwardingTraceWriter {
         case delivered
         /// The collector refused the part for good (4xx).
         case rejected
+        /// The part is larger than the collector takes (413): it is sent again in halves.
+        case tooLarge
         /// The collector did not take it; the part goes to the next collector.
         case failed(String)
     }
@@ -112,6 +114,16 @@ extension ForwardingTraceWriter {
             }
             var undeliverable: [Part] = []
             while let (part, attempt) = await group.next() {
+                if case .tooLarge = attempt {
+                    // Halves to the same collector, down to single spans (one span over
+                    // the collector's limit is rejected there).
+                    let middle = part.spans.count / 2
+                    for half in [Array(part.spans[..<middle]), Array(part.spans[middle...])] {
+                        let halfPart = Part(collector: part.collector, spans: half, failures: part.failures)
+                        group.addTask { (halfPart, await self.send(halfPart, of: batch)) }
+                    }
+                    continue
+                }
                 guard case .failed(let reason) = attempt else { continue }
                 var failed = part
                 failed.failures.append(Failure(collector: part.collector, reason: reason))
@@ -160,6 +172,8 @@ extension ForwardingTraceWriter {
         case 200..<300:
             delivered(part, answer: answer)
             return .delivered
+        case 413 where part.spans.count > 1:
+            return .tooLarge
         case 400, 413:
             // The spans' own fault (malformed, or larger than the collector takes): another
             // collector would refuse them too. Any other 4xx (401, 403, 404 from a wrong

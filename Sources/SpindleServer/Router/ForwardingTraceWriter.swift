@@ -37,12 +37,14 @@ import Synchronization
 ///   then be split between a collector and its successor: the failover's one
 ///   inconsistency.
 /// - **Rejected spans.** Spans a collector refuses for good — counted in its OTLP
-///   partial-success answer, or a whole part answered 400 (malformed) or 413 (larger
-///   than the collector takes; a part is a subset of a request the router itself
-///   accepted, so this means the collector's `--max-body-size` is smaller) — are
+///   partial-success answer, a whole part answered 400 (malformed), or a single span
+///   answered 413 (larger than the collector takes) — are
 ///   counted (`spindle_router_rejected_spans_total`) and logged, never retried: the data
 ///   is at fault, not the collector. The write still succeeds, as the collector's own
 ///   partial success would.
+/// - **Too large.** A part of several spans answered 413 (the collector's
+///   `--max-body-size` is smaller than the router's) is sent again to the same collector
+///   in halves, and so on down to single spans.
 /// - **Undeliverable.** A span is undeliverable when every collector failed for it in
 ///   this write, or failed for it and the rest are down (gone around). The write then
 ///   throws ``StorageError`` `.unavailable` naming every collector and why it did not
