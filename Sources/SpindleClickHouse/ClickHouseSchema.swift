@@ -14,6 +14,9 @@ public struct ClickHouseSchema: Sendable {
         var version: Int
         var summary: String
         var statements: @Sendable (_ database: String, _ features: ClickHouseFeatures) -> [String]
+        /// Copies of existing rows into what the statements created, each a statement of
+        /// its own (one per day partition), run after them.
+        var backfill: (@Sendable (_ schema: ClickHouseSchema) async throws(StorageError) -> Void)? = nil
     }
 
     /// The newest schema version this build of Spindle writes.
@@ -68,6 +71,7 @@ public struct ClickHouseSchema: Sendable {
             for statement in migration.statements(database, features) {
                 try await client.execute(statement)
             }
+            try await migration.backfill?(self)
             try await client.execute("""
                 INSERT INTO \(qualified("spindle_schema")) (version, applied_unix_seconds, summary) \
                 SELECT \(migration.version), toUInt64(now()), \(ClickHouseSQL.literal(migration.summary))
@@ -224,21 +228,39 @@ public struct ClickHouseSchema: Sendable {
                 ORDER BY (trace_id, span_id)
                 SETTINGS index_granularity = 1024
                 """
-            let columns = """
-                trace_id, span_id, parent_span_id, service_name,
-                resource_attribute_types[indexOf(resource_attribute_keys, 'service.name')] = 1 AS has_service,
-                name, start_unix_nano, end_unix_nano, status_code
-                """
+            let columns = spanIndexColumns
             let spanIndexView = """
                 CREATE MATERIALIZED VIEW IF NOT EXISTS \(schema.spanIndexView) TO \(schema.spanIndex) AS
                 SELECT \(columns) FROM \(schema.spans)
                 """
-            // Spans written before this migration. After the view exists, so that nothing
-            // is missed; spans the view also indexed collapse with these copies.
-            let backfill = "INSERT INTO \(schema.spanIndex) SELECT \(columns) FROM \(schema.spans)"
-            return [spanIndex, spanIndexView, backfill]
+            return [spanIndex, spanIndexView]
+        } backfill: { schema throws(StorageError) in
+            // Spans written before this migration, one UTC day at a time, so that no single
+            // statement copies a whole large table under one request's timeout. After the
+            // view exists, so that nothing is missed; spans the view also indexed collapse
+            // with these copies. Interrupted, the migration is not recorded and runs again.
+            let names = Names(database: schema.database)
+            let answer = try await schema.client.query("""
+                SELECT DISTINCT partition_id FROM system.parts
+                WHERE database = \(ClickHouseSQL.literal(schema.database)) AND table = 'spans' AND active
+                ORDER BY partition_id FORMAT TabSeparated
+                """)
+            let days = String(decoding: answer, as: UTF8.self).split(separator: "\n").compactMap { UInt32($0) }
+            for day in days {
+                try await schema.client.execute("""
+                    INSERT INTO \(names.spanIndex) SELECT \(spanIndexColumns) FROM \(names.spans)
+                    WHERE toYYYYMMDD(start_time) = \(day)
+                    """)
+            }
         },
     ]
+
+    /// What `span_index` holds of a `spans` row (migration 2's view and backfill).
+    static let spanIndexColumns = """
+        trace_id, span_id, parent_span_id, service_name,
+        resource_attribute_types[indexOf(resource_attribute_keys, 'service.name')] = 1 AS has_service,
+        name, start_unix_nano, end_unix_nano, status_code
+        """
 
     /// The quoted, qualified names of Spindle's tables in one database.
     struct Names {

@@ -227,13 +227,24 @@ struct ClickHouseTraceStoreTests {
         try await client.execute("CREATE TABLE \(database).spindle_schema (version UInt32, applied_unix_seconds UInt64, summary String) ENGINE = ReplacingMergeTree ORDER BY version")
         try await client.execute("INSERT INTO \(database).spindle_schema VALUES (1, 0, 'version 1')")
         try await ClickHouseTraceWriter(client: client, database: database).write(ConformanceFixtures.batch(ConformanceFixtures.all))
+        // Another day partition: the backfill copies day by day.
+        let later = ConformanceFixtures.StoredSpan(
+            resource: ConformanceFixtures.frontend, scope: ConformanceFixtures.httpScope,
+            span: SpanRecord(
+                traceID: TraceID(high: 0x3D, low: 3), spanID: SpanID(0x3D), name: "three days later",
+                startTimeUnixNano: ConformanceFixtures.baseTime + 3 * 86_400_000_000_000, endTimeUnixNano: ConformanceFixtures.baseTime + 3 * 86_400_000_000_000 + 1
+            )
+        )
+        try await ClickHouseTraceWriter(client: client, database: database).write(ConformanceFixtures.batch([later]))
 
         let store = try await Self.open(database)
         let version = try await ClickHouseSchema(client: client, database: database).appliedVersion()
         #expect(version == 2)
         let read = try await store.trace(id: ConformanceFixtures.traceA, timeRange: nil)
         #expect(Self.stored(read) == ConformanceFixtures.sorted(ConformanceFixtures.traceASpans))
-        let found = try await store.search(TraceQuery(limit: 10))
+        let laterRead = try await store.trace(id: later.span.traceID, timeRange: nil)
+        #expect(Self.stored(laterRead) == [later])
+        let found = try await store.search(TraceQuery(timeRange: TimeRange(start: 0, end: ConformanceFixtures.baseTime + 86_400_000_000_000), limit: 10))
         #expect(found == ConformanceFixtures.summaries)
     }
 
