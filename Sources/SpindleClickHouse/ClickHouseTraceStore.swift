@@ -4,10 +4,12 @@ public import SpindleStorage
 import Synchronization
 
 /// Where the ClickHouse store connects and as whom: what `spindle serve` reads from its
-/// configuration.
-public struct ClickHouseStoreConfiguration: Sendable, CustomStringConvertible {
-    /// HTTP interface base URLs (`http://host:8123`) of servers holding the same database;
-    /// the store uses the first that answers and moves to the next when one is unavailable.
+/// flags and configuration file (`docs/scale-out.md`). The password is never part of
+/// ``description``.
+public struct ClickHouseStoreConfiguration: Sendable, Hashable, CustomStringConvertible {
+    /// HTTP interface base URLs (`http://host:8123`). Without a cluster: servers holding
+    /// the same tables; the store uses the first that answers and moves to the next when
+    /// one is unavailable. With a cluster: one per shard.
     public var urls: [String]
     public var database: String
     public var user: String
@@ -20,18 +22,22 @@ public struct ClickHouseStoreConfiguration: Sendable, CustomStringConvertible {
     /// `Distributed` tables sharded by trace ID (``ClickHouseTables/distributed(database:)``).
     public var cluster: String?
 
-    public init(urls: [String], database: String = "spindle", user: String = "default", password: String = "", timeout: Duration = .seconds(60), cluster: String? = nil) {
-        self.cluster = cluster
+    public init(
+        urls: [String] = ["http://127.0.0.1:8123"], database: String = "spindle", user: String = "default", password: String = "",
+        timeout: Duration = .seconds(60), cluster: String? = nil
+    ) {
         self.urls = urls
         self.database = database
         self.user = user
         self.password = password
         self.timeout = timeout
+        self.cluster = cluster
     }
 
-    /// URLs, database and user; never the password.
+    /// URLs, database, user and cluster; whether there is a password, never the password.
     public var description: String {
-        "ClickHouse \(urls.joined(separator: ", ")) database \(database) user \(user)" + (cluster.map { " cluster \($0)" } ?? "")
+        "ClickHouse \(urls.joined(separator: ", ")) database \(database) user \(user)"
+            + (cluster.map { " cluster \($0)" } ?? "") + (password.isEmpty ? "" : " (with a password)")
     }
 }
 

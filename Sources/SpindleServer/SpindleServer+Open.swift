@@ -49,9 +49,7 @@ extension SpindleServer {
         let settings = configuration.clickHouse
         let store: ClickHouseTraceStore
         do {
-            store = try await ClickHouseTraceStore.open(ClickHouseStoreConfiguration(
-                urls: settings.urls, database: settings.database, user: settings.user, password: settings.password, cluster: settings.cluster
-            ))
+            store = try await ClickHouseTraceStore.open(settings)
         } catch {
             throw SpindleServerError(.storageNotAvailable, "cannot open ClickHouse storage (\(settings)): \(error.message)", underlying: error)
         }

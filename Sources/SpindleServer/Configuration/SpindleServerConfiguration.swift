@@ -1,5 +1,6 @@
 public import Logging
 import Metrics
+public import SpindleClickHouse
 public import SpindleCollector
 public import SpindleStore
 
