@@ -34,7 +34,7 @@ public struct ClickHouseSchema: Sendable {
 
     /// `database.table`, quoted.
     public func qualified(_ table: String) -> String {
-        ClickHouseSQL.identifier(database) + "." + ClickHouseSQL.identifier(table)
+        ClickHouseTables(database: database).qualified(table)
     }
 
     /// Brings the schema to ``currentVersion`` and returns the version now recorded.
@@ -92,7 +92,7 @@ public struct ClickHouseSchema: Sendable {
     public func createDistributedTables(cluster: String) async throws(StorageError) {
         let local = ClickHouseTables(database: database)
         let distributed = ClickHouseTables.distributed(database: database)
-        for (table, over) in [(distributed.spans, local.spans), (distributed.spanIndex, local.spanIndex), (distributed.traceIndex, local.traceIndex)] {
+        for (table, over) in zip(distributed.partitioned, local.partitioned) {
             try await client.execute("""
                 CREATE TABLE IF NOT EXISTS \(qualified(table)) AS \(qualified(over))
                 ENGINE = Distributed(\(ClickHouseSQL.identifier(cluster)), \(ClickHouseSQL.identifier(database)), \(ClickHouseSQL.identifier(over)), cityHash64(trace_id))
@@ -263,12 +263,18 @@ public struct ClickHouseSchema: Sendable {
         """
 
     /// The quoted, qualified names of Spindle's tables in one database.
+    /// (The views are the schema's own; the tables are named by ``ClickHouseTables``.)
     struct Names {
-        var database: String
-        var spans: String { ClickHouseSQL.identifier(database) + ".spans" }
-        var traceIndex: String { ClickHouseSQL.identifier(database) + ".trace_index" }
-        var traceIndexView: String { ClickHouseSQL.identifier(database) + ".trace_index_mv" }
-        var spanIndex: String { ClickHouseSQL.identifier(database) + ".span_index" }
-        var spanIndexView: String { ClickHouseSQL.identifier(database) + ".span_index_mv" }
+        let tables: ClickHouseTables
+
+        init(database: String) {
+            tables = ClickHouseTables(database: database)
+        }
+
+        var spans: String { tables.qualified(tables.spans) }
+        var traceIndex: String { tables.qualified(tables.traceIndex) }
+        var traceIndexView: String { tables.qualified("trace_index_mv") }
+        var spanIndex: String { tables.qualified(tables.spanIndex) }
+        var spanIndexView: String { tables.qualified("span_index_mv") }
     }
 }
